@@ -1,0 +1,250 @@
+# -*- coding: utf-8 -*-
+# Copyright: swarmops.cluster contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Swarm membership of one node: read its state, plan, apply.
+
+``read_local`` and ``plan_*`` are pure functions of engine responses, so unit tests feed
+them responses recorded from the lab. Private to this collection.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ansible_collections.swarmops.cluster.plugins.module_utils._docker_api import call
+
+SWARM_PORT = 2377
+
+
+class PlanError(Exception):
+    """The desired state cannot be reached safely; nothing was changed."""
+
+
+def read_local(info, nodes=None):
+    """Normalize the engine's /info (and, on managers, /nodes) into the node's swarm state."""
+    swarm = info.get("Swarm") or {}
+    local = {
+        "state": swarm.get("LocalNodeState") or "inactive",
+        "node_id": swarm.get("NodeID") or None,
+        "node_addr": swarm.get("NodeAddr") or None,
+        "is_manager": bool(swarm.get("ControlAvailable")),
+        "cluster_id": (swarm.get("Cluster") or {}).get("ID"),
+        "remote_managers": sorted(m["Addr"] for m in swarm.get("RemoteManagers") or []),
+        "error": swarm.get("Error") or None,
+        "hostname": info.get("Name"),
+    }
+    if nodes is not None:
+        local["nodes"] = [summarize_node(n) for n in nodes]
+    return local
+
+
+def summarize_node(node):
+    """The facts roles use about one swarm node, from the engine's /nodes entry."""
+    spec = node.get("Spec") or {}
+    manager = node.get("ManagerStatus") or {}
+    return {
+        "id": node["ID"],
+        "hostname": (node.get("Description") or {}).get("Hostname"),
+        "role": spec.get("Role"),
+        "availability": spec.get("Availability"),
+        "labels": spec.get("Labels") or {},
+        "state": (node.get("Status") or {}).get("State"),
+        "addr": (node.get("Status") or {}).get("Addr"),
+        "leader": bool(manager.get("Leader")),
+        "reachability": manager.get("Reachability"),
+        "version": (node.get("Version") or {}).get("Index"),
+    }
+
+
+def role_of(local):
+    """'manager', 'worker' or None (not in a swarm) for diffs and results."""
+    if local["state"] != "active":
+        return None
+    return "manager" if local["is_manager"] else "worker"
+
+
+def normalize_addr(addr):
+    """'host' or 'host:port' -> 'host:port' with the swarm port as default."""
+    if addr.startswith("["):
+        return addr if "]:" in addr else "%s:%d" % (addr, SWARM_PORT)
+    if addr.count(":") == 1:
+        return addr
+    if ":" in addr:  # bare IPv6
+        return "[%s]:%d" % (addr, SWARM_PORT)
+    return "%s:%d" % (addr, SWARM_PORT)
+
+
+def check_usable(local, hostname):
+    """Refuse states in which no membership change is safe to plan."""
+    if local["state"] == "locked":
+        raise PlanError("%s: the swarm is locked; unlock it first (docker swarm unlock) "
+                        "- nothing was changed" % hostname)
+    if local["state"] in ("pending", "error"):
+        raise PlanError("%s: the node's swarm state is %s (%s); make it leave with "
+                        "state=absent force=true, then retry - nothing was changed"
+                        % (hostname, local["state"], local["error"] or "no error given"))
+
+
+def plan_present(local, desired, leaderless=False):
+    """Init a swarm on a node outside any swarm; confirm an existing manager."""
+    hostname = local["hostname"]
+    check_usable(local, hostname)
+    if local["state"] == "inactive":
+        init = {"action": "init", "advertise_addr": desired.get("advertise_addr"),
+                "listen_addr": desired.get("listen_addr"),
+                "default_addr_pool": desired.get("default_addr_pool"),
+                "subnet_size": desired.get("subnet_size"),
+                "data_path_addr": desired.get("data_path_addr"),
+                "force_new_cluster": False}
+        return [init]
+    if not local["is_manager"]:
+        raise PlanError("%s is a worker of another swarm (managers %s); state=present "
+                        "initializes a swarm or confirms a manager. Use state=join, or leave "
+                        "first with state=absent - nothing was changed"
+                        % (hostname, ", ".join(local["remote_managers"]) or "unknown"))
+    if desired.get("force_new_cluster") and leaderless:
+        return [{"action": "init", "force_new_cluster": True,
+                 "advertise_addr": desired.get("advertise_addr") or local["node_addr"],
+                 "listen_addr": desired.get("listen_addr")}]
+    return []
+
+
+def plan_join(local, desired):
+    """Join when outside any swarm; no-op when already in the wanted one; refuse another."""
+    hostname = local["hostname"]
+    check_usable(local, hostname)
+    wanted = sorted(normalize_addr(a) for a in desired["remote_addrs"])
+    if local["state"] == "inactive":
+        return [{"action": "join", "role": desired.get("role"), "remote_addrs": wanted,
+                 "advertise_addr": desired.get("advertise_addr"),
+                 "listen_addr": desired.get("listen_addr"),
+                 "data_path_addr": desired.get("data_path_addr")}]
+    same = bool(set(wanted) & set(local["remote_managers"]))
+    cluster_id = desired.get("cluster_id")
+    if cluster_id and local["cluster_id"]:
+        same = local["cluster_id"] == cluster_id
+    if not same:
+        current = local["cluster_id"] or "unknown to a worker (its managers: %s)" % (
+            ", ".join(local["remote_managers"]) or "none")
+        raise PlanError("%s is already in swarm %s; it was asked to join swarm %s at %s. "
+                        "Make it leave that swarm first (state=absent, force=true) - "
+                        "nothing was changed" % (hostname, current,
+                                                 cluster_id or "(cluster id not given)",
+                                                 ", ".join(wanted)))
+    return []
+
+
+def manager_counts(nodes):
+    """(managers, reachable managers) from node summaries."""
+    managers = [n for n in nodes if n["role"] == "manager"]
+    reachable = [n for n in managers if n["reachability"] == "reachable"]
+    return len(managers), len(reachable)
+
+
+def quorum_after_removal(nodes):
+    """True when removing one reachable manager leaves a raft majority."""
+    total, reachable = manager_counts(nodes)
+    remaining = total - 1
+    return remaining >= 1 and reachable - 1 >= remaining // 2 + 1
+
+
+def plan_absent(local, force):
+    """Leave the swarm; a manager is demoted first, and quorum loss needs force."""
+    hostname = local["hostname"]
+    if local["state"] == "inactive":
+        return []
+    if local["state"] != "active" or not local["is_manager"]:
+        return [{"action": "leave", "force": local["state"] != "active" or force}]
+    if quorum_after_removal(local["nodes"]):
+        return [{"action": "demote", "node_id": local["node_id"]},
+                {"action": "leave", "force": False}]
+    total, reachable = manager_counts(local["nodes"])
+    if not force:
+        why = ("it is the last manager: leaving destroys the swarm" if total == 1 else
+               "%d of %d managers are reachable: leaving breaks the raft quorum"
+               % (reachable, total))
+        raise PlanError("%s: refusing to leave, %s. Add managers first, or set force=true "
+                        "to leave anyway - nothing was changed" % (hostname, why))
+    return [{"action": "leave", "force": True}]
+
+
+def describe(local):
+    """The diff view of a node's membership."""
+    return {"state": local["state"], "role": role_of(local),
+            "cluster_id": local["cluster_id"], "node_id": local["node_id"]}
+
+
+def predict(local, actions):
+    """The diff's after-view: what the actions will make of the node."""
+    after = describe(local)
+    for action in actions:
+        if action["action"] in ("init", "join"):
+            after.update(state="active", role=action.get("role") or "manager")
+        elif action["action"] == "demote":
+            after["role"] = "worker"
+        elif action["action"] == "leave":
+            after = {"state": "inactive", "role": None, "cluster_id": None, "node_id": None}
+    return after
+
+
+def apply(client, actions, desired):
+    """Carry out planned actions in order. The join token comes from desired, not actions."""
+    for action in actions:
+        kind = action["action"]
+        if kind == "init":
+            init_args = {k: action[k] for k in ("advertise_addr", "listen_addr",
+                                                "force_new_cluster", "default_addr_pool",
+                                                "subnet_size", "data_path_addr")
+                         if action.get(k) is not None}
+            call("swarm init", client.init_swarm, **init_args)
+        elif kind == "join":
+            join_args = {k: action[k] for k in ("advertise_addr", "listen_addr",
+                                                "data_path_addr") if action.get(k)}
+            call("swarm join", client.join_swarm, action["remote_addrs"],
+                 desired["join_token"], **join_args)
+        elif kind == "demote":
+            demote_self(client, action["node_id"])
+        elif kind == "leave":
+            call("swarm leave", client.leave_swarm, force=action["force"])
+
+
+def demote_self(client, node_id, wait=30):
+    """Demote this manager and wait until the engine has stopped acting as one."""
+    node = call("node inspect", client.inspect_node, node_id)
+    spec = dict(node["Spec"], Role="worker")
+    call("node update", client.update_node, node_id, node["Version"]["Index"], spec)
+    deadline = time.time() + wait
+    while time.time() < deadline:
+        if not (call("info", client.info).get("Swarm") or {}).get("ControlAvailable"):
+            return
+        time.sleep(0.5)
+
+
+def read_state(client, with_nodes=True):
+    """Read the local swarm state once; on a manager, the node list too."""
+    info = call("info", client.info)
+    local = read_local(info)
+    if local["is_manager"] and with_nodes:
+        local = read_local(info, call("node list", client.nodes))
+    return local
+
+
+def is_leaderless(client):
+    """True when this manager cannot reach a raft leader (inspect fails)."""
+    try:
+        call("swarm inspect", client.inspect_swarm)
+    except Exception:  # pylint: disable=broad-except  # any failure here means no leader
+        return True
+    return False
+
+
+def swarm_facts(client, local):
+    """Cluster id, node id and (on managers) join tokens of the node's swarm."""
+    facts = {"node_id": local["node_id"], "cluster_id": local["cluster_id"],
+             "role": role_of(local), "join_tokens": {}}
+    if local["state"] == "active" and local["is_manager"]:
+        swarm = call("swarm inspect", client.inspect_swarm)
+        facts["cluster_id"] = swarm["ID"]
+        facts["join_tokens"] = {"manager": swarm["JoinTokens"]["Manager"],
+                                "worker": swarm["JoinTokens"]["Worker"]}
+    return facts

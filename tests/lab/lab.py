@@ -1,0 +1,512 @@
+#!/usr/bin/env python3
+"""The swarmops lab: N bare Debian bookworm nodes as systemd containers, reached over SSH.
+
+Used by ``make cluster``, the molecule scenarios and the benchmark. Standard library only,
+so it runs before the project's virtualenv exists.
+
+  lab.py engine                    make sure a host Docker engine answers
+  lab.py image                     build (or reuse) the node image
+  lab.py up   [--name L] [--managers M] [--workers W] [--inventory FILE]
+  lab.py down [--name L] [--engine]
+  lab.py status [--name L]
+
+Every object the lab makes carries the label ``swarmops.lab=<name>``; ``down`` removes only
+objects with that label, and stops the host dockerd only if this lab started it.
+"""
+
+import argparse
+import hashlib
+import ipaddress
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+STATE = Path(os.environ.get("SWARMOPS_LAB_STATE", ROOT / ".lab"))
+LABEL = "swarmops.lab"
+IMAGE_REPO = "swarmops-lab-node"
+SUITE = "bookworm"
+MAX_NODES = 5
+# Host-side subnets of the lab bridges: one /24 per lab name slot, far from the
+# Docker defaults (172.17-31/16) and from any LAN example of the guides.
+DEFAULT_BASE_SUBNET = "10.213.0.0/16"
+PACKAGES = [
+    "systemd", "systemd-sysv", "dbus", "iproute2", "iputils-ping", "procps",
+    "python3", "python3-apt", "openssh-server", "sudo", "ca-certificates", "kmod",
+    "netcat-openbsd", "less",
+]
+MASKED_UNITS = [
+    "systemd-udevd.service", "systemd-udevd-control.socket", "systemd-udevd-kernel.socket",
+    "systemd-udev-trigger.service", "systemd-udev-settle.service",
+    "getty.target", "console-getty.service", "getty@tty1.service",
+    "apt-daily.timer", "apt-daily-upgrade.timer", "dpkg-db-backup.timer",
+    "e2scrub_all.timer", "fstrim.timer",
+    "systemd-modules-load.service", "systemd-remount-fs.service", "systemd-firstboot.service",
+    "sys-kernel-debug.mount", "sys-kernel-tracing.mount", "sys-kernel-config.mount",
+    "proc-sys-fs-binfmt_misc.automount",
+]
+# Capabilities the engine 20.10 rejects by name (lab notes); every other capability in the
+# host's bounding set is granted, because --privileged fails on hosts lacking one of them.
+REJECTED_CAPS = {"BPF", "PERFMON", "CHECKPOINT_RESTORE"}
+CAP_NAMES = [
+    "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID",
+    "SETUID", "SETPCAP", "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST",
+    "NET_ADMIN", "NET_RAW", "IPC_LOCK", "IPC_OWNER", "SYS_MODULE", "SYS_RAWIO",
+    "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT", "SYS_ADMIN", "SYS_BOOT", "SYS_NICE",
+    "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD", "LEASE", "AUDIT_WRITE",
+    "AUDIT_CONTROL", "SETFCAP", "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG", "WAKE_ALARM",
+    "BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF", "CHECKPOINT_RESTORE",
+]
+USER = "swarmops"
+
+# Runs inside the debootstrapped root: turns a minbase into a VM-like node.
+IMAGE_SETUP = r"""
+set -eu
+rm -f /etc/apt/sources.list
+for unit in {masked}; do ln -sf /dev/null /etc/systemd/system/$unit; done
+mkdir -p /etc/systemd/journald.conf.d
+printf '[Journal]\nStorage=volatile\nRuntimeMaxUse=16M\n' > /etc/systemd/journald.conf.d/lab.conf
+useradd --create-home --shell /bin/bash {user}
+echo '{user} ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/{user}
+chmod 0440 /etc/sudoers.d/{user}
+mkdir -p /etc/ssh/sshd_config.d
+printf 'AuthorizedKeysFile .ssh/authorized_keys /etc/ssh/lab_keys/%%u\nUseDNS no\nPasswordAuthentication no\n' \
+  > /etc/ssh/sshd_config.d/lab.conf
+rm -f /etc/ssh/ssh_host_*
+cat > /etc/systemd/system/lab-firstboot.service <<'UNIT'
+[Unit]
+Description=Lab node first boot: SSH host keys and a plain /etc/hosts like a VM has
+Before=ssh.service
+DefaultDependencies=no
+After=local-fs.target
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/usr/bin/ssh-keygen -A
+ExecStart=/bin/sh -c 'cp /etc/hosts /run/hosts.lab && umount /etc/hosts && cp /run/hosts.lab /etc/hosts || true'
+[Install]
+WantedBy=multi-user.target
+RequiredBy=ssh.service
+UNIT
+systemctl enable lab-firstboot.service ssh.service
+: > /etc/machine-id
+rm -f /var/lib/dbus/machine-id
+apt-get clean
+rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin
+# An empty lists dir with a fresh mtime makes apt's cache_valid_time think the cache is
+# fresh; backdate it so the first role run updates the cache, as on a real new host.
+touch -d '2000-01-01' /var/lib/apt/lists
+"""
+
+
+class LabError(Exception):
+    """A failure the user can act on; its text names the fix."""
+
+
+def run(argv, check=True, capture=True, stdin=None, timeout=None):
+    """Run argv (never a shell string) with LANG=C and return the CompletedProcess."""
+    env = dict(os.environ, LANG="C", LC_ALL="C")
+    proc = subprocess.run(argv, input=stdin, text=True, env=env, timeout=timeout,
+                          stdout=subprocess.PIPE if capture else None,
+                          stderr=subprocess.PIPE if capture else None, check=False)
+    if check and proc.returncode != 0:
+        raise LabError(f"command failed ({proc.returncode}): {' '.join(argv)}\n"
+                       f"{(proc.stderr or '').strip()}")
+    return proc
+
+
+def docker(*args, **kwargs):
+    """Run the docker CLI against the host engine."""
+    return run(["docker", *args], **kwargs)
+
+
+def log(msg):
+    """Progress goes to stderr so stdout stays parseable."""
+    print(f"lab: {msg}", file=sys.stderr, flush=True)
+
+
+# --- host engine -------------------------------------------------------------------------
+
+def engine_answers():
+    """True when `docker info` reaches an engine."""
+    try:
+        return docker("info", "--format", "{{.ServerVersion}}", check=False,
+                      timeout=20).returncode == 0
+    except subprocess.TimeoutExpired:
+        return False
+
+
+def install_engine():
+    """Install Debian's docker.io (root only) when dockerd is missing."""
+    if shutil.which("dockerd"):
+        return
+    if os.geteuid() != 0:
+        raise LabError("dockerd is not installed; run as root or `apt-get install docker.io`")
+    log("installing docker.io from the Debian mirror")
+    env_apt = ["env", "DEBIAN_FRONTEND=noninteractive"]
+    run(env_apt + ["apt-get", "update", "-q"])
+    run(env_apt + ["apt-get", "install", "-y", "-q", "docker.io"])
+
+
+def ensure_engine():
+    """Make sure a host engine answers, starting dockerd ourselves if none runs."""
+    if engine_answers():
+        return
+    install_engine()
+    STATE.mkdir(parents=True, exist_ok=True)
+    log("starting dockerd")
+    with open(STATE / "dockerd.log", "ab") as out:
+        proc = subprocess.Popen(["dockerd"], stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    (STATE / "dockerd.pid").write_text(str(proc.pid))
+    for _ in range(120):
+        if engine_answers():
+            return
+        if proc.poll() is not None:
+            break
+        time.sleep(0.5)
+    raise LabError(f"dockerd did not answer; see {STATE / 'dockerd.log'}")
+
+
+def stop_own_engine():
+    """Stop the host dockerd only if this lab started it (by its recorded PID)."""
+    pidfile = STATE / "dockerd.pid"
+    if not pidfile.exists():
+        return
+    pid = int(pidfile.read_text())
+    try:
+        if "dockerd" in Path(f"/proc/{pid}/cmdline").read_text():
+            os.kill(pid, 15)
+            for _ in range(60):
+                if not Path(f"/proc/{pid}").exists():
+                    break
+                time.sleep(0.5)
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    pidfile.unlink()
+
+
+# --- node image ---------------------------------------------------------------------------
+
+def host_mirror():
+    """Return (mirror URI, sources file text) from the host's apt sources."""
+    src = Path("/etc/apt/sources.list.d/debian.sources")
+    if src.exists():
+        text = src.read_text()
+        for line in text.splitlines():
+            if line.startswith("URIs:"):
+                return line.split()[1], text
+    mirror = os.environ.get("SWARMOPS_LAB_MIRROR", "http://deb.debian.org/debian")
+    text = (f"Types: deb\nURIs: {mirror}\nSuites: {SUITE} {SUITE}-updates\n"
+            "Components: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n")
+    return mirror, text
+
+
+def image_tag():
+    """The image tag: a content hash of everything that shapes the image."""
+    mirror, sources = host_mirror()
+    recipe = json.dumps([SUITE, PACKAGES, MASKED_UNITS, IMAGE_SETUP, USER, mirror, sources])
+    return f"{IMAGE_REPO}:{hashlib.sha256(recipe.encode()).hexdigest()[:12]}"
+
+
+def build_image():
+    """Build the node image with debootstrap + docker import, unless it is cached."""
+    tag = image_tag()
+    if docker("image", "inspect", tag, check=False).returncode == 0:
+        log(f"image {tag} cached")
+        return tag
+    if not shutil.which("debootstrap"):
+        raise LabError("debootstrap is missing: `apt-get install debootstrap`")
+    mirror, sources = host_mirror()
+    log(f"building {tag} from {SUITE} (debootstrap, ~2 min)")
+    with tempfile.TemporaryDirectory(prefix="swarmops-lab-") as tmp:
+        rootfs = Path(tmp) / "rootfs"
+        run(["debootstrap", "--variant=minbase", "--include=" + ",".join(PACKAGES),
+             SUITE, str(rootfs), mirror], timeout=1800)
+        (rootfs / "etc/apt/sources.list.d/debian.sources").write_text(sources)
+        script = IMAGE_SETUP.format(masked=" ".join(MASKED_UNITS), user=USER)
+        run(["chroot", str(rootfs), "/bin/sh", "-c", script])
+        tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
+        import_rootfs(tar, tag)
+    return tag
+
+
+def import_rootfs(tar, tag):
+    """Feed a running tar's stdout to `docker import`."""
+    imp = subprocess.run(["docker", "import", "--change", 'CMD ["/sbin/init"]',
+                          "--change", f"LABEL {LABEL}.image=1", "-", tag],
+                         stdin=tar.stdout, capture_output=True, text=True, check=False)
+    tar.wait()
+    if imp.returncode or tar.returncode:
+        raise LabError(f"docker import failed: {imp.stderr.strip()}")
+
+
+# --- network and nodes --------------------------------------------------------------------
+
+def lab_dir(name):
+    """Where a lab keeps its key, known_hosts, inventory and recorded layout."""
+    return STATE / name
+
+
+def used_networks():
+    """Subnets of every existing engine network and of the host's own routes."""
+    nets = []
+    ids = docker("network", "ls", "-q").stdout.split()
+    if ids:
+        for net in json.loads(docker("network", "inspect", *ids).stdout):
+            for cfg in (net.get("IPAM") or {}).get("Config") or []:
+                if cfg.get("Subnet"):
+                    nets.append(ipaddress.ip_network(cfg["Subnet"], strict=False))
+    for route in json.loads(run(["ip", "-j", "-4", "route"]).stdout or "[]"):
+        if route.get("dst") not in (None, "default"):
+            nets.append(ipaddress.ip_network(route["dst"], strict=False))
+    return nets
+
+
+def pick_subnet():
+    """An explicit /24 for the lab bridge: SWARMOPS_LAB_SUBNET, or the first free one."""
+    wanted = os.environ.get("SWARMOPS_LAB_SUBNET")
+    used = used_networks()
+    candidates = ([ipaddress.ip_network(wanted)] if wanted else
+                  ipaddress.ip_network(DEFAULT_BASE_SUBNET).subnets(new_prefix=24))
+    for net in candidates:
+        if not any(net.overlaps(other) for other in used):
+            return net
+    raise LabError("no free lab subnet; set SWARMOPS_LAB_SUBNET to an unused /24")
+
+
+def capability_args():
+    """--cap-add for every capability in our bounding set the engine accepts."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("CapBnd:"):
+            mask = int(line.split()[1], 16)
+    caps = [name for bit, name in enumerate(CAP_NAMES)
+            if mask >> bit & 1 and name not in REJECTED_CAPS]
+    return [arg for cap in caps for arg in ("--cap-add", cap)]
+
+
+def node_layout(name, managers, workers, subnet):
+    """The nodes of a lab: inventory name, container, hostname, address, group, ranges."""
+    hosts = list(subnet.hosts())
+    nodes = []
+    for i in range(1, managers + workers + 1):
+        nodes.append({
+            "name": f"node{i}",
+            "container": f"swarmops-{name}-node{i}",
+            # Deliberately not the inventory name: roles must map inventory -> node.
+            "hostname": f"{name}-node{i}",
+            "address": str(hosts[10 + i - 1]),
+            "group": "swarm_managers" if i <= managers else "swarm_workers",
+            # Per-node engine ranges that overlap neither the bridge nor each other.
+            "bip": f"10.{100 + i}.0.1/24",
+            "pool": f"10.{110 + i}.0.0/16",
+        })
+    return nodes
+
+
+def start_node(name, node, network, image, keys):
+    """docker run one node as a systemd system container (flags from the lab notes)."""
+    docker("run", "-d", "--name", node["container"], "--hostname", node["hostname"],
+           "--label", f"{LABEL}={name}", "--network", network, "--ip", node["address"],
+           *capability_args(),
+           "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
+           "--cgroupns=host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw",
+           "--device", "/dev/fuse", "-v", "/var/lib/docker",
+           "--tmpfs", "/run", "--tmpfs", "/run/lock", "--tmpfs", "/tmp",
+           "--stop-signal", "SIGRTMIN+3", "--stop-timeout", "30",
+           "-v", f"{keys}:/etc/ssh/lab_keys:ro", image)
+
+
+def wait_for_node(node, deadline):
+    """Wait until systemd finished booting and sshd accepts TCP on the node's address."""
+    while time.time() < deadline:
+        state = docker("exec", node["container"], "systemctl", "is-system-running",
+                       check=False).stdout.strip()
+        if state in ("running", "degraded") and port_open(node["address"], 22):
+            return
+        time.sleep(0.5)
+    raise LabError(f"{node['container']} did not boot with SSH in time; "
+                   f"see `docker logs {node['container']}`")
+
+
+def port_open(address, port):
+    """True when a TCP connect to a lab node's address succeeds."""
+    try:
+        with socket.create_connection((address, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def make_key(ldir):
+    """A per-lab SSH key; its public half is what the nodes authorize for the lab user."""
+    key = ldir / "id_ed25519"
+    if not key.exists():
+        run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"swarmops-{ldir.name}",
+             "-f", str(key)])
+    keys = ldir / "lab_keys"
+    keys.mkdir(mode=0o755, exist_ok=True)
+    shutil.copyfile(f"{key}.pub", keys / USER)
+    os.chmod(keys / USER, 0o644)
+    return key, keys
+
+
+def record_host_keys(ldir, nodes):
+    """known_hosts from the keys each node generated at first boot: strict checking works."""
+    lines = []
+    for node in nodes:
+        pub = docker("exec", node["container"], "cat",
+                     "/etc/ssh/ssh_host_ed25519_key.pub").stdout.split()
+        lines.append(f"{node['address']} {pub[0]} {pub[1]}")
+    (ldir / "known_hosts").write_text("\n".join(lines) + "\n")
+
+
+def write_inventory(ldir, nodes, key):
+    """An SSH inventory of the lab, shaped exactly like one for real VMs."""
+    inv = ldir / "inventory"
+    inv.mkdir(exist_ok=True)
+    for part in ("group_vars", "host_vars"):
+        link = inv / part
+        if not link.is_symlink():
+            link.symlink_to(ROOT / "inventories" / "lab" / part)
+    known = ldir / "known_hosts"
+    out = ["# Written by tests/lab/lab.py up; removed by lab.py down.", "all:", "  vars:",
+           f"    ansible_user: {USER}", "    ansible_become: true",
+           f"    ansible_ssh_private_key_file: {key}",
+           f"    ansible_ssh_common_args: -o UserKnownHostsFile={known}"
+           " -o StrictHostKeyChecking=yes",
+           "    ansible_python_interpreter: /usr/bin/python3", "  children:"]
+    for group in ("swarm_managers", "swarm_workers"):
+        out += [f"    {group}:", "      hosts:"]
+        members = [n for n in nodes if n["group"] == group]
+        out += [f"        {n['name']}: {{ansible_host: {n['address']}, "
+                f"swarmops_lab_bip: '{n['bip']}', swarmops_lab_pool: '{n['pool']}'}}"
+                for n in members] or []
+        if not members:
+            out[-1] = "      hosts: {}"
+    (inv / "hosts.yml").write_text("\n".join(out) + "\n")
+    return inv
+
+
+def lab_containers(name, running_only=False):
+    """Names of the containers carrying this lab's label."""
+    args = ["ps", "--filter", f"label={LABEL}={name}", "--format", "{{.Names}}"]
+    return docker(*(args if running_only else args[:1] + ["-a"] + args[1:])).stdout.split()
+
+
+def up(name, managers, workers, recreate=False):
+    """Bring up a lab of managers + workers nodes and write its inventory."""
+    if not 1 <= managers + workers <= MAX_NODES or managers < 0 or workers < 0:
+        raise LabError(f"a lab has 1 to {MAX_NODES} nodes")
+    ensure_engine()
+    ldir = lab_dir(name)
+    layout_file = ldir / "lab.json"
+    if layout_file.exists() and not recreate:
+        layout = json.loads(layout_file.read_text())
+        running = set(lab_containers(name, running_only=True))
+        if (layout["managers"], layout["workers"]) == (managers, workers) and \
+                running == {n["container"] for n in layout["nodes"]}:
+            log(f"lab {name} already up")
+            return ldir / "inventory"
+    down(name)
+    image = build_image()
+    ldir.mkdir(parents=True, exist_ok=True)
+    key, keys = make_key(ldir)
+    subnet = pick_subnet()
+    network = f"swarmops-{name}"
+    docker("network", "create", "--driver", "bridge", "--subnet", str(subnet),
+           "--label", f"{LABEL}={name}", network)
+    nodes = node_layout(name, managers, workers, subnet)
+    layout_file.write_text(json.dumps({"managers": managers, "workers": workers,
+                                       "subnet": str(subnet), "network": network,
+                                       "image": image, "nodes": nodes}, indent=2))
+    for node in nodes:
+        start_node(name, node, network, image, keys)
+    deadline = time.time() + 180
+    for node in nodes:
+        wait_for_node(node, deadline)
+    record_host_keys(ldir, nodes)
+    inv = write_inventory(ldir, nodes, key)
+    log(f"lab {name} up: {len(nodes)} nodes on {subnet}; inventory {inv}")
+    return inv
+
+
+def down(name, engine=False):
+    """Remove this lab's containers (with their anonymous volumes), network and state."""
+    if engine_answers():
+        containers = lab_containers(name)
+        if containers:
+            docker("rm", "-f", "-v", *containers)
+        nets = docker("network", "ls", "-q", "--filter", f"label={LABEL}={name}").stdout.split()
+        if nets:
+            docker("network", "rm", *nets)
+    ldir = lab_dir(name)
+    if ldir.exists():
+        shutil.rmtree(ldir)
+    if engine:
+        stop_own_engine()
+
+
+def status(name):
+    """The recorded layout with each node's container state."""
+    layout_file = lab_dir(name) / "lab.json"
+    if not layout_file.exists():
+        return {"name": name, "up": False}
+    layout = json.loads(layout_file.read_text())
+    running = set(lab_containers(name, running_only=True))
+    for node in layout["nodes"]:
+        node["running"] = node["container"] in running
+    layout.update(name=name, up=all(n["running"] for n in layout["nodes"]),
+                  inventory=str(lab_dir(name) / "inventory"))
+    return layout
+
+
+def parse_args(argv):
+    """The command line."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("engine", help="make sure a host Docker engine answers")
+    sub.add_parser("image", help="build or reuse the node image; prints its tag")
+    p_up = sub.add_parser("up", help="start a lab and write its inventory")
+    p_up.add_argument("--managers", type=int, default=3)
+    p_up.add_argument("--workers", type=int, default=0)
+    p_up.add_argument("--recreate", action="store_true", help="start from fresh nodes")
+    p_down = sub.add_parser("down", help="remove what the lab created")
+    p_down.add_argument("--engine", action="store_true",
+                        help="also stop the host dockerd if the lab started it")
+    sub.add_parser("status", help="print the lab's layout as JSON")
+    for p in (p_up, p_down, sub.choices["status"]):
+        p.add_argument("--name", default=os.environ.get("SWARMOPS_LAB_NAME", "lab"))
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    """Dispatch a lab command; LabError becomes a one-line message and exit 1."""
+    args = parse_args(argv)
+    try:
+        if args.cmd == "engine":
+            ensure_engine()
+        elif args.cmd == "image":
+            ensure_engine()
+            print(build_image())
+        elif args.cmd == "up":
+            print(up(args.name, args.managers, args.workers, args.recreate))
+        elif args.cmd == "down":
+            down(args.name, args.engine)
+        else:
+            print(json.dumps(status(args.name), indent=2))
+    except LabError as err:
+        print(f"lab: error: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
