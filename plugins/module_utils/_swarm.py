@@ -238,13 +238,12 @@ def is_leaderless(client):
     return False
 
 
-def swarm_facts(client, local):
-    """Cluster id, node id and (on managers) join tokens of the node's swarm."""
+def swarm_facts(client, local, with_tokens=True):
+    """Cluster id, node id and (on managers, if asked) join tokens of the node's swarm."""
     facts = {"node_id": local["node_id"], "cluster_id": local["cluster_id"],
              "role": role_of(local), "join_tokens": {}}
-    if local["state"] == "active" and local["is_manager"]:
+    if local["state"] == "active" and local["is_manager"] and with_tokens:
         swarm = call("swarm inspect", client.inspect_swarm)
-        facts["cluster_id"] = swarm["ID"]
         facts["join_tokens"] = {"manager": swarm["JoinTokens"]["Manager"],
                                 "worker": swarm["JoinTokens"]["Worker"]}
     return facts

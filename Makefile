@@ -1,0 +1,65 @@
+# swarmops.cluster: one entry point for the lab, the tests and the benchmark.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(abspath $(VENV))/bin
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_CONFIG := $(abspath ansible.cfg)
+LAB := $(PYTHON) tests/lab/lab.py
+LAB_INVENTORY := .lab/lab/inventory
+SANITY_ROOT := build/sanity/ansible_collections/swarmops/cluster
+MOLECULE_SCENARIOS ?= default workers
+
+.PHONY: help venv cluster cluster-down site test unit sanity lint molecule bench build clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(VENV)/.installed: requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed  ## make .venv with the pinned tools
+
+cluster: venv  ## bring up the three-node lab and provision it with site.yml
+	$(LAB) up --managers $${MANAGERS:-3} --workers $${WORKERS:-0}
+	$(BIN)/ansible-playbook -i $(LAB_INVENTORY) site.yml
+
+cluster-down:  ## remove the lab (and the host dockerd if the lab started it)
+	$(LAB) down --engine
+
+site: venv  ## re-run site.yml against the running lab
+	$(BIN)/ansible-playbook -i $(LAB_INVENTORY) site.yml
+
+test: unit sanity lint molecule  ## every test: unit, sanity, lint, molecule (leaves no lab running)
+
+unit: venv  ## unit tests of the parsers and planners, on recorded engine responses
+	$(BIN)/pytest -q tests/unit
+
+sanity: venv  ## ansible-test sanity on a copy laid out as ansible_collections/swarmops/cluster
+	rm -rf build/sanity && mkdir -p $(SANITY_ROOT)
+	git ls-files -z --cached --others --exclude-standard | grep -zv '^collections/' \
+	  | xargs -0 cp --parents -t $(SANITY_ROOT)
+	cd $(SANITY_ROOT) && $(BIN)/ansible-test sanity --python 3.11 --venv --requirements \
+	  --color no --exclude tests/lab/ --exclude benchmarks/
+
+lint: venv  ## ansible-lint, production profile
+	$(BIN)/ansible-lint
+
+molecule: venv  ## the molecule scenarios against fresh labs
+	$(LAB) engine
+	$(LAB) image
+	for s in $(MOLECULE_SCENARIOS); do $(BIN)/molecule test -s $$s || { rc=$$?; \
+	  $(BIN)/molecule destroy -s $$s || true; exit $$rc; }; done
+
+bench: venv  ## time the first site.yml run (by role) and the idempotent re-run
+	$(BIN)/python benchmarks/bench.py
+
+build: venv  ## build the collection artifact
+	$(BIN)/ansible-galaxy collection build --force --output-path build/
+
+clean:  ## remove what the targets made (not the lab: make cluster-down)
+	rm -rf build $(VENV) .cache

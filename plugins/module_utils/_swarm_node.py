@@ -1,0 +1,125 @@
+# -*- coding: utf-8 -*-
+# Copyright: swarmops.cluster contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One swarm node's spec as seen from a manager: find it, plan, apply.
+
+``find_node`` and ``plan_*`` are pure functions of the engine's /nodes responses.
+Private to this collection.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.swarmops.cluster.plugins.module_utils._docker_api import call
+from ansible_collections.swarmops.cluster.plugins.module_utils._swarm import (
+    PlanError, quorum_after_removal, summarize_node)
+
+
+def find_node(nodes, ref):
+    """The /nodes entry whose ID, unique ID prefix or hostname is ref; None if absent.
+
+    A hostname can name several entries: a host that left and joined again leaves a
+    'down' entry behind. The live entry wins; two live ones are ambiguous.
+    """
+    by_id = [n for n in nodes if n["ID"] == ref]
+    if by_id:
+        return by_id[0]
+    by_prefix = [n for n in nodes if n["ID"].startswith(ref)] if len(ref) >= 4 else []
+    if len(by_prefix) == 1:
+        return by_prefix[0]
+    by_name = [n for n in nodes if (n.get("Description") or {}).get("Hostname") == ref]
+    live = [n for n in by_name if (n.get("Status") or {}).get("State") != "down"]
+    matches = live or by_name
+    if len(matches) > 1:
+        raise PlanError("node %r names %d nodes (%s); address it by node id - nothing was "
+                        "changed" % (ref, len(matches), ", ".join(n["ID"] for n in matches)))
+    return matches[0] if matches else None
+
+
+def check_labels(labels, to_remove):
+    """Labels are strings, and no key is both set and removed."""
+    for key, value in (labels or {}).items():
+        if not isinstance(value, str):
+            raise PlanError("label %s=%r is a %s; label values are strings: quote it in "
+                            "YAML - nothing was changed" % (key, value, type(value).__name__))
+    both = sorted(set(labels or {}) & set(to_remove or []))
+    if both:
+        raise PlanError("labels %s are both set and removed; drop them from one of "
+                        "labels / labels_to_remove - nothing was changed" % ", ".join(both))
+
+
+def desired_labels(current, labels, labels_state, to_remove):
+    """The label set after merge or replace, minus the removed keys."""
+    if labels_state == "replace":
+        result = dict(labels or {})
+    else:
+        result = dict(current)
+        result.update(labels or {})
+    for key in to_remove or []:
+        result.pop(key, None)
+    return result
+
+
+def plan_present(nodes, node, desired):
+    """Actions and the new spec that bring one node's labels, availability, role in line."""
+    check_labels(desired.get("labels"), desired.get("labels_to_remove"))
+    spec = dict(node["Spec"])
+    current_labels = spec.get("Labels") or {}
+    labels = desired_labels(current_labels, desired.get("labels"), desired["labels_state"],
+                            desired.get("labels_to_remove"))
+    actions = []
+    if labels != current_labels:
+        added = {k: v for k, v in labels.items() if current_labels.get(k) != v}
+        removed = sorted(set(current_labels) - set(labels))
+        actions.append({"action": "labels", "set": added, "remove": removed})
+        spec["Labels"] = labels
+    for key, name in (("availability", "Availability"), ("role", "Role")):
+        wanted = desired.get(key)
+        if wanted and wanted != spec.get(name):
+            actions.append({"action": key, "from": spec.get(name), "to": wanted})
+            spec[name] = wanted
+    if spec.get("Role") == "worker" and node["Spec"].get("Role") == "manager":
+        if not quorum_after_removal([summarize_node(n) for n in nodes]):
+            raise PlanError("demoting %s would leave the swarm without a raft majority of "
+                            "reachable managers; add or repair managers first - nothing was "
+                            "changed" % hostname_of(node))
+    return actions, spec
+
+
+def plan_absent(node, force):
+    """Remove a node entry: never a manager, and a live node only with force."""
+    if node is None:
+        return []
+    name = hostname_of(node)
+    if node["Spec"].get("Role") == "manager":
+        raise PlanError("%s is a manager; demote it first (role: worker) - nothing was "
+                        "changed" % name)
+    state = (node.get("Status") or {}).get("State")
+    if state != "down" and not force:
+        raise PlanError("%s is %s, not down; make it leave the swarm first (swarm "
+                        "state=absent on that host) or set force=true - nothing was changed"
+                        % (name, state))
+    return [{"action": "remove", "node_id": node["ID"], "force": state != "down"}]
+
+
+def hostname_of(node):
+    """A node's hostname for messages."""
+    return (node.get("Description") or {}).get("Hostname") or node["ID"]
+
+
+def describe(node):
+    """The diff view of one node's spec."""
+    if node is None:
+        return {}
+    spec = node["Spec"]
+    return {"id": node["ID"], "hostname": hostname_of(node), "labels": spec.get("Labels") or {},
+            "availability": spec.get("Availability"), "role": spec.get("Role")}
+
+
+def apply_update(client, node, spec):
+    """Write the new spec at the version we read (the engine refuses a stale one)."""
+    call("node update", client.update_node, node["ID"], node["Version"]["Index"], spec)
+
+
+def apply_remove(client, action):
+    """Remove a node entry from the swarm."""
+    call("node remove", client.remove_node, action["node_id"], force=action["force"])

@@ -1,0 +1,209 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: swarmops.cluster contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Swarm membership of the managed node."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: swarm
+short_description: Initialize, join or leave a Docker Swarm on the managed node
+version_added: 0.1.0
+description:
+  - Reads the node's swarm state from its engine, plans the smallest change that reaches
+    O(state), and applies it unless in check mode.
+  - Never leaves, re-initializes or breaks a swarm implicitly. A node already in a different
+    swarm is refused, naming both swarms.
+extends_documentation_fragment:
+  - swarmops.cluster.engine
+options:
+  state:
+    description:
+      - V(present) initializes a new swarm on a node outside any swarm, or confirms an
+        existing manager (no change).
+      - V(join) joins the swarm at O(remote_addrs); no change when the node is in it already.
+      - V(absent) leaves the swarm. A manager is demoted first; leaving as the last manager,
+        or when it would break the raft quorum, is refused unless O(force=true).
+    type: str
+    choices: [present, join, absent]
+    default: present
+  advertise_addr:
+    description: Address (optionally C(host:port) or an interface name) other nodes use to reach this one.
+    type: str
+  listen_addr:
+    description: Address the swarm listens on for cluster management traffic.
+    type: str
+    default: 0.0.0.0:2377
+  default_addr_pool:
+    description: Address pools for overlay networks (init only; fixed for the swarm's life).
+    type: list
+    elements: str
+  subnet_size:
+    description: Prefix length of each overlay subnet taken from O(default_addr_pool) (init only).
+    type: int
+  data_path_addr:
+    description: Address or interface for data path (overlay) traffic.
+    type: str
+  remote_addrs:
+    description: Managers to join, as C(host) or C(host:port). Required with O(state=join).
+    type: list
+    elements: str
+  join_token:
+    description:
+      - Manager or worker join token; required with O(state=join). It goes to the engine in
+        the API request body, never on a command line.
+    type: str
+  role:
+    description:
+      - The role O(join_token) gives. Reported in the result and diff; a node already in the
+        wanted swarm is left as it is (change roles with M(swarmops.cluster.swarm_node)).
+    type: str
+    choices: [manager, worker]
+    default: worker
+  cluster_id:
+    description:
+      - Swarm (cluster) ID the node is expected to join. When the node is a manager of
+        another swarm, the module fails naming both IDs. Without it, membership is judged by
+        the managers' addresses.
+    type: str
+  force:
+    description:
+      - With O(state=absent), leave even as the last manager or when the quorum breaks.
+        Leaving as the last manager destroys that node's copy of the swarm state.
+    type: bool
+    default: false
+  join_tokens:
+    description:
+      - Return the join tokens in RV(swarm_facts.join_tokens) (managers only). Set V(false)
+        when the task's result is shown, and read them with M(swarmops.cluster.swarm_info)
+        under C(no_log).
+    type: bool
+    default: true
+  force_new_cluster:
+    description:
+      - Disaster recovery only. With O(state=present) on a manager that cannot reach a raft
+        leader, re-initialize the swarm from this node's state as a single-manager cluster.
+        Does nothing on a healthy manager. Never implied by O(force).
+    type: bool
+    default: false
+notes:
+  - Supports check mode and diff mode.
+  - Returned join tokens are secrets; register them with C(no_log: true).
+author:
+  - swarmops.cluster contributors
+"""
+
+EXAMPLES = r"""
+- name: Initialize the swarm on the first manager
+  swarmops.cluster.swarm:
+    state: present
+    advertise_addr: 10.20.0.11
+    default_addr_pool: [10.128.0.0/16]
+    subnet_size: 24
+  register: swarm_init
+  no_log: true
+
+- name: Join a worker
+  swarmops.cluster.swarm:
+    state: join
+    role: worker
+    remote_addrs: ["10.20.0.11:2377"]
+    join_token: "{{ hostvars['node1'].swarm_init.swarm_facts.join_tokens.worker }}"
+    advertise_addr: 10.20.0.14
+    cluster_id: "{{ hostvars['node1'].swarm_init.swarm_facts.cluster_id }}"
+
+- name: Leave (a manager is demoted first; quorum is kept)
+  swarmops.cluster.swarm:
+    state: absent
+"""
+
+RETURN = r"""
+actions:
+  description: What was done (or, in check mode, would be done), in order. Secrets are left out.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"action": "join", "role": "worker", "remote_addrs": ["10.20.0.11:2377"]}]
+swarm_facts:
+  description: The node's swarm after the run.
+  returned: always
+  type: dict
+  contains:
+    cluster_id:
+      description: Swarm ID (null on workers, which cannot see it).
+      type: str
+    node_id:
+      description: This node's ID in the swarm.
+      type: str
+    role:
+      description: manager, worker or null.
+      type: str
+    join_tokens:
+      description: C(manager) and C(worker) tokens, on managers only. Secret.
+      type: dict
+diff:
+  description: Before and after views of the node's membership.
+  returned: always
+  type: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.swarmops.cluster.plugins.module_utils._docker_api import (
+    ENGINE_ARGUMENT_SPEC, EngineError, connect, fail)
+from ansible_collections.swarmops.cluster.plugins.module_utils._swarm import (
+    PlanError, apply, describe, is_leaderless, plan_absent, plan_join, plan_present,
+    predict, read_state, swarm_facts)
+
+ARGUMENT_SPEC = dict(
+    ENGINE_ARGUMENT_SPEC,
+    state={"type": "str", "choices": ["present", "join", "absent"], "default": "present"},
+    advertise_addr={"type": "str"},
+    listen_addr={"type": "str", "default": "0.0.0.0:2377"},
+    default_addr_pool={"type": "list", "elements": "str"},
+    subnet_size={"type": "int"},
+    data_path_addr={"type": "str"},
+    remote_addrs={"type": "list", "elements": "str"},
+    join_token={"type": "str", "no_log": True},
+    role={"type": "str", "choices": ["manager", "worker"], "default": "worker"},
+    cluster_id={"type": "str"},
+    force={"type": "bool", "default": False},
+    force_new_cluster={"type": "bool", "default": False},
+    join_tokens={"type": "bool", "default": True, "no_log": False},
+)
+
+
+def plan(client, local, params):
+    """Dispatch to the planner of the requested state."""
+    if params["state"] == "present":
+        leaderless = params["force_new_cluster"] and local["is_manager"] and \
+            is_leaderless(client)
+        return plan_present(local, params, leaderless)
+    if params["state"] == "join":
+        return plan_join(local, params)
+    return plan_absent(local, params["force"])
+
+
+def main():
+    """Read, plan, apply unless check mode, report."""
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True,
+                           required_if=[("state", "join", ("remote_addrs", "join_token"))])
+    client = connect(module)
+    try:
+        local = read_state(client, with_nodes=module.params["state"] == "absent")
+        actions = plan(client, local, module.params)
+        diff = {"before": describe(local), "after": predict(local, actions)}
+        if actions and not module.check_mode:
+            apply(client, actions, module.params)
+            local = read_state(client, with_nodes=False)
+        facts = swarm_facts(client, local, module.params["join_tokens"])
+    except PlanError as err:
+        module.fail_json(msg=str(err), actions=[])
+    except EngineError as err:
+        fail(module, err)
+    module.exit_json(changed=bool(actions), actions=actions, diff=diff, swarm_facts=facts)
+
+
+if __name__ == "__main__":
+    main()
