@@ -1,0 +1,165 @@
+"""Planners of the swarm module, fed engine responses recorded in the lab."""
+
+import pytest
+
+from ansible_collections.swarmops.cluster.plugins.module_utils import _swarm as swarm
+
+
+def local_of(recorded, name):
+    """read_local over a recorded {info, nodes} pair."""
+    data = recorded(name)
+    return swarm.read_local(data["info"], data.get("nodes"))
+
+
+def test_read_local_manager(recorded):
+    local = local_of(recorded, "manager_three_active")
+    assert local["state"] == "active"
+    assert local["is_manager"] is True
+    assert local["cluster_id"]
+    assert local["hostname"] == "lab-node1"
+    assert len(local["nodes"]) == 3
+    assert swarm.role_of(local) == "manager"
+
+
+def test_read_local_worker_cannot_see_cluster_id(recorded):
+    local = local_of(recorded, "worker_active")
+    assert local["is_manager"] is False
+    assert local["cluster_id"] is None
+    assert local["remote_managers"] == ["10.213.0.11:2377", "10.213.0.12:2377"]
+    assert swarm.role_of(local) == "worker"
+
+
+def test_read_local_inactive(recorded):
+    local = local_of(recorded, "inactive")
+    assert local["state"] == "inactive"
+    assert local["node_id"] is None
+    assert swarm.role_of(local) is None
+
+
+@pytest.mark.parametrize("addr,expected", [
+    ("10.0.0.1", "10.0.0.1:2377"), ("10.0.0.1:4000", "10.0.0.1:4000"),
+    ("fd00::1", "[fd00::1]:2377"), ("[fd00::1]:4000", "[fd00::1]:4000"),
+    ("[fd00::1]", "[fd00::1]:2377"),
+])
+def test_normalize_addr(addr, expected):
+    assert swarm.normalize_addr(addr) == expected
+
+
+def test_present_inits_inactive_node(recorded):
+    desired = {"advertise_addr": "10.213.0.13", "listen_addr": "0.0.0.0:2377",
+               "default_addr_pool": ["10.128.0.0/16"], "subnet_size": 24}
+    actions = swarm.plan_present(local_of(recorded, "inactive"), desired)
+    assert [a["action"] for a in actions] == ["init"]
+    assert actions[0]["default_addr_pool"] == ["10.128.0.0/16"]
+    assert actions[0]["force_new_cluster"] is False
+
+
+def test_present_on_manager_is_noop(recorded):
+    assert swarm.plan_present(local_of(recorded, "manager_three_active"), {}) == []
+
+
+def test_force_new_cluster_only_when_leaderless(recorded):
+    local = local_of(recorded, "manager_three_active")
+    assert swarm.plan_present(local, {"force_new_cluster": True}, leaderless=False) == []
+    actions = swarm.plan_present(local, {"force_new_cluster": True}, leaderless=True)
+    assert actions[0]["force_new_cluster"] is True
+
+
+def test_present_on_worker_refused(recorded):
+    with pytest.raises(swarm.PlanError, match="worker of another swarm"):
+        swarm.plan_present(local_of(recorded, "worker_active"), {})
+
+
+def test_join_inactive_plans_join_without_token(recorded):
+    desired = {"remote_addrs": ["10.213.0.11"], "join_token": "SWMTKN-secret", "role": "worker"}
+    actions = swarm.plan_join(local_of(recorded, "inactive"), desired)
+    assert actions[0]["remote_addrs"] == ["10.213.0.11:2377"]
+    assert "SWMTKN-secret" not in repr(actions)
+
+
+def test_join_same_swarm_by_manager_address_is_noop(recorded):
+    local = local_of(recorded, "worker_active")
+    assert swarm.plan_join(local, {"remote_addrs": ["10.213.0.12:2377"]}) == []
+
+
+def test_join_same_swarm_by_cluster_id_is_noop(recorded):
+    local = local_of(recorded, "manager_three_active")
+    desired = {"remote_addrs": ["10.213.0.11"], "cluster_id": local["cluster_id"]}
+    assert swarm.plan_join(local, desired) == []
+
+
+def test_join_other_swarm_names_both_cluster_ids(recorded):
+    local = local_of(recorded, "manager_three_active")
+    with pytest.raises(swarm.PlanError) as err:
+        swarm.plan_join(local, {"remote_addrs": ["10.213.0.11"], "cluster_id": "othercluster"})
+    assert local["cluster_id"] in str(err.value)
+    assert "othercluster" in str(err.value)
+    assert "nothing was changed" in str(err.value)
+
+
+def test_join_worker_of_other_swarm_refused(recorded):
+    with pytest.raises(swarm.PlanError, match="unknown to a worker"):
+        swarm.plan_join(local_of(recorded, "worker_active"), {"remote_addrs": ["10.9.9.9"]})
+
+
+@pytest.mark.parametrize("state", ["locked", "pending", "error"])
+def test_unusable_states_refused(recorded, state):
+    data = recorded("inactive")
+    data["info"]["Swarm"]["LocalNodeState"] = state
+    with pytest.raises(swarm.PlanError, match="nothing was changed"):
+        swarm.plan_join(swarm.read_local(data["info"]), {"remote_addrs": ["10.213.0.11"]})
+
+
+def test_absent_inactive_is_noop(recorded):
+    assert swarm.plan_absent(local_of(recorded, "inactive"), force=False) == []
+
+
+def test_absent_worker_leaves(recorded):
+    assert swarm.plan_absent(local_of(recorded, "worker_active"), force=False) == [
+        {"action": "leave", "force": False}]
+
+
+def test_absent_manager_of_three_demotes_then_leaves(recorded):
+    local = local_of(recorded, "manager_three_active")
+    actions = swarm.plan_absent(local, force=False)
+    assert [a["action"] for a in actions] == ["demote", "leave"]
+    assert actions[0]["node_id"] == local["node_id"]
+
+
+def test_absent_manager_of_two_demotes_first(recorded):
+    # Demoting first leaves a sound one-manager swarm; leaving without it would not.
+    actions = swarm.plan_absent(local_of(recorded, "manager_two_plus_worker"), force=False)
+    assert [a["action"] for a in actions] == ["demote", "leave"]
+
+
+def with_unreachable_peer(recorded):
+    """Three managers, one of them (not this node) unreachable."""
+    data = recorded("manager_three_active")
+    me = data["info"]["Swarm"]["NodeID"]
+    peer = next(n for n in data["nodes"] if n["ID"] != me)
+    peer["ManagerStatus"]["Reachability"] = "unreachable"
+    return swarm.read_local(data["info"], data["nodes"])
+
+
+def test_absent_breaking_quorum_refused_unless_forced(recorded):
+    local = with_unreachable_peer(recorded)
+    with pytest.raises(swarm.PlanError, match="breaks the raft quorum"):
+        swarm.plan_absent(local, force=False)
+    assert swarm.plan_absent(local, force=True) == [{"action": "leave", "force": True}]
+
+
+def test_absent_last_manager_refused(recorded):
+    data = recorded("manager_three_active")
+    me = data["info"]["Swarm"]["NodeID"]
+    nodes = [n for n in data["nodes"] if n["ID"] == me]
+    with pytest.raises(swarm.PlanError, match="last manager"):
+        swarm.plan_absent(swarm.read_local(data["info"], nodes), force=False)
+
+
+def test_predict_join_and_leave(recorded):
+    inactive = local_of(recorded, "inactive")
+    after = swarm.predict(inactive, [{"action": "join", "role": "worker"}])
+    assert after["state"] == "active" and after["role"] == "worker"
+    manager = local_of(recorded, "manager_three_active")
+    after = swarm.predict(manager, [{"action": "demote"}, {"action": "leave"}])
+    assert after == {"state": "inactive", "role": None, "cluster_id": None, "node_id": None}

@@ -1,0 +1,130 @@
+"""Planners of the swarm_node module, fed /nodes responses recorded in the lab."""
+
+import pytest
+
+from ansible_collections.swarmops.cluster.plugins.module_utils import _swarm_node as sn
+from ansible_collections.swarmops.cluster.plugins.module_utils._swarm import PlanError
+
+DESIRED = {"labels": None, "labels_state": "merge", "labels_to_remove": None,
+           "availability": None, "role": None}
+
+
+def desired(**kwargs):
+    return dict(DESIRED, **kwargs)
+
+
+def by_host(nodes, hostname, state="ready"):
+    return next(n for n in nodes if n["Description"]["Hostname"] == hostname
+                and n["Status"]["State"] == state)
+
+
+def test_find_by_id_prefix_and_hostname(recorded):
+    nodes = recorded("manager_three_active")["nodes"]
+    node2 = by_host(nodes, "lab-node2")
+    assert sn.find_node(nodes, node2["ID"]) is node2
+    assert sn.find_node(nodes, node2["ID"][:6]) is node2
+    assert sn.find_node(nodes, "lab-node2") is node2
+    assert sn.find_node(nodes, "no-such-host") is None
+
+
+def test_find_prefers_live_entry_over_stale_down_one(recorded):
+    nodes = recorded("manager_rejoined_stale_entry")["nodes"]
+    found = sn.find_node(nodes, "lab-node3")
+    assert found["Status"]["State"] == "ready"
+    assert found["Spec"]["Role"] == "manager"
+
+
+def test_find_two_live_entries_is_ambiguous(recorded):
+    nodes = recorded("manager_rejoined_stale_entry")["nodes"]
+    for node in nodes:
+        node["Status"]["State"] = "ready"
+    with pytest.raises(PlanError, match="address it by node id"):
+        sn.find_node(nodes, "lab-node3")
+
+
+def test_matching_spec_plans_nothing(recorded):
+    nodes = recorded("manager_three_active")["nodes"]
+    node = by_host(nodes, "lab-node3")
+    actions, _ = sn.plan_present(nodes, node, desired(
+        labels={"zone": "c", "edge": "true"}, availability="active", role="manager"))
+    assert actions == []
+
+
+def test_merge_adds_and_keeps(recorded):
+    nodes = recorded("manager_three_active")["nodes"]
+    node = by_host(nodes, "lab-node1")
+    actions, spec = sn.plan_present(nodes, node, desired(labels={"rack": "r1"}))
+    assert actions == [{"action": "labels", "set": {"rack": "r1"}, "remove": []}]
+    assert spec["Labels"] == {"zone": "a", "storage": "gluster", "rack": "r1"}
+
+
+def test_replace_drops_other_labels(recorded):
+    nodes = recorded("manager_three_active")["nodes"]
+    node = by_host(nodes, "lab-node1")
+    actions, spec = sn.plan_present(nodes, node, desired(labels={"zone": "a"},
+                                                         labels_state="replace"))
+    assert actions[0]["remove"] == ["storage"]
+    assert spec["Labels"] == {"zone": "a"}
+
+
+def test_remove_keys(recorded):
+    nodes = recorded("manager_three_active")["nodes"]
+    node = by_host(nodes, "lab-node3")
+    actions, spec = sn.plan_present(nodes, node, desired(labels_to_remove=["edge", "absent"]))
+    assert actions == [{"action": "labels", "set": {}, "remove": ["edge"]}]
+    assert "edge" not in spec["Labels"]
+
+
+def test_label_set_and_removed_refused(recorded):
+    nodes = recorded("manager_three_active")["nodes"]
+    with pytest.raises(PlanError, match="both set and removed"):
+        sn.plan_present(nodes, nodes[0], desired(labels={"zone": "x"}, labels_to_remove=["zone"]))
+
+
+def test_non_string_label_refused(recorded):
+    nodes = recorded("manager_three_active")["nodes"]
+    with pytest.raises(PlanError, match="quote it"):
+        sn.plan_present(nodes, nodes[0], desired(labels={"edge": True}))
+
+
+def test_availability_and_demote(recorded):
+    nodes = recorded("manager_three_active")["nodes"]
+    node = by_host(nodes, "lab-node3")
+    actions, spec = sn.plan_present(nodes, node, desired(availability="drain", role="worker"))
+    assert [a["action"] for a in actions] == ["availability", "role"]
+    assert (spec["Availability"], spec["Role"]) == ("drain", "worker")
+    assert node["Spec"]["Role"] == "manager", "the recorded node must not be mutated"
+
+
+def test_demote_breaking_quorum_refused(recorded):
+    nodes = recorded("manager_three_active")["nodes"]
+    by_host(nodes, "lab-node2")["ManagerStatus"]["Reachability"] = "unreachable"
+    with pytest.raises(PlanError, match="raft majority"):
+        sn.plan_present(nodes, by_host(nodes, "lab-node1"), desired(role="worker"))
+
+
+def test_demote_one_of_two_managers_allowed(recorded):
+    nodes = recorded("manager_two_plus_worker")["nodes"]
+    actions, _ = sn.plan_present(nodes, by_host(nodes, "lab-node1"), desired(role="worker"))
+    assert actions == [{"action": "role", "from": "manager", "to": "worker"}]
+
+
+def test_remove_down_worker(recorded):
+    nodes = recorded("manager_worker_down")["nodes"]
+    node = by_host(nodes, "lab-node3", state="down")
+    assert sn.plan_absent(node, force=False) == [
+        {"action": "remove", "node_id": node["ID"], "force": False}]
+
+
+def test_remove_refuses_manager_and_live_worker(recorded):
+    nodes = recorded("manager_two_plus_worker")["nodes"]
+    with pytest.raises(PlanError, match="demote it first"):
+        sn.plan_absent(by_host(nodes, "lab-node1"), force=True)
+    worker = by_host(nodes, "lab-node3")
+    with pytest.raises(PlanError, match="not down"):
+        sn.plan_absent(worker, force=False)
+    assert sn.plan_absent(worker, force=True)[0]["force"] is True
+
+
+def test_remove_missing_node_is_noop():
+    assert sn.plan_absent(None, force=False) == []
