@@ -368,30 +368,50 @@ def record_host_keys(ldir, nodes):
     (ldir / "known_hosts").write_text("\n".join(lines) + "\n")
 
 
-def write_inventory(ldir, nodes, key):
-    """An SSH inventory of the lab, shaped exactly like one for real VMs."""
+def inventory_tree(ldir, nodes):
+    """The lab's inventory as a YAML-inventory tree, shaped like one for real VMs."""
+    known = ldir / "known_hosts"
+    tree = {"all": {"vars": {
+        "ansible_user": USER,
+        "ansible_become": True,
+        "ansible_ssh_private_key_file": str(ldir / "id_ed25519"),
+        "ansible_ssh_common_args": f"-o UserKnownHostsFile={known} -o StrictHostKeyChecking=yes",
+        "ansible_python_interpreter": "/usr/bin/python3",
+    }, "children": {}}}
+    for group in ("swarm_managers", "swarm_workers"):
+        tree["all"]["children"][group] = {"hosts": {
+            n["name"]: {"ansible_host": n["address"], "swarmops_lab_bip": n["bip"],
+                        "swarmops_lab_pool": n["pool"]}
+            for n in nodes if n["group"] == group}}
+    return tree
+
+
+def script_inventory(name):
+    """The lab's inventory in the form of an inventory script's --list ({} when down)."""
+    ldir = lab_dir(name)
+    layout_file = ldir / "lab.json"
+    out = {"_meta": {"hostvars": {}}}
+    if not layout_file.exists():
+        return out
+    tree = inventory_tree(ldir, json.loads(layout_file.read_text())["nodes"])["all"]
+    out["all"] = {"vars": tree["vars"], "children": list(tree["children"])}
+    for group, members in tree["children"].items():
+        out[group] = {"hosts": list(members["hosts"])}
+        out["_meta"]["hostvars"].update(members["hosts"])
+    return out
+
+
+def write_inventory(ldir, nodes):
+    """Write the lab's static inventory: hosts.yml beside the lab's group and host vars."""
     inv = ldir / "inventory"
     inv.mkdir(exist_ok=True)
     for part in ("group_vars", "host_vars"):
         link = inv / part
         if not link.is_symlink():
             link.symlink_to(ROOT / "inventories" / "lab" / part)
-    known = ldir / "known_hosts"
-    out = ["# Written by tests/lab/lab.py up; removed by lab.py down.", "all:", "  vars:",
-           f"    ansible_user: {USER}", "    ansible_become: true",
-           f"    ansible_ssh_private_key_file: {key}",
-           f"    ansible_ssh_common_args: -o UserKnownHostsFile={known}"
-           " -o StrictHostKeyChecking=yes",
-           "    ansible_python_interpreter: /usr/bin/python3", "  children:"]
-    for group in ("swarm_managers", "swarm_workers"):
-        out += [f"    {group}:", "      hosts:"]
-        members = [n for n in nodes if n["group"] == group]
-        out += [f"        {n['name']}: {{ansible_host: {n['address']}, "
-                f"swarmops_lab_bip: '{n['bip']}', swarmops_lab_pool: '{n['pool']}'}}"
-                for n in members] or []
-        if not members:
-            out[-1] = "      hosts: {}"
-    (inv / "hosts.yml").write_text("\n".join(out) + "\n")
+    # JSON is YAML: one generator serves this file and the inventory script.
+    (inv / "hosts.yml").write_text("# Written by tests/lab/lab.py up; removed by lab.py down.\n"
+                                   + json.dumps(inventory_tree(ldir, nodes), indent=2) + "\n")
     return inv
 
 
@@ -418,7 +438,7 @@ def up(name, managers, workers, recreate=False):
     down(name)
     image = build_image()
     ldir.mkdir(parents=True, exist_ok=True)
-    key, keys = make_key(ldir)
+    _, keys = make_key(ldir)
     subnet = pick_subnet()
     network = f"swarmops-{name}"
     docker("network", "create", "--driver", "bridge", "--subnet", str(subnet),
@@ -433,7 +453,7 @@ def up(name, managers, workers, recreate=False):
     for node in nodes:
         wait_for_node(node, deadline)
     record_host_keys(ldir, nodes)
-    inv = write_inventory(ldir, nodes, key)
+    inv = write_inventory(ldir, nodes)
     log(f"lab {name} up: {len(nodes)} nodes on {subnet}; inventory {inv}")
     return inv
 

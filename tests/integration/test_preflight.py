@@ -1,0 +1,100 @@
+"""site.yml with a bad inventory fails in preflight, names the fix, and changes nothing.
+
+Each case copies the inventory under test (connection variables included) into a YAML
+inventory with one thing wrong, runs site.yml, and compares a fingerprint of every host
+taken before and after.
+"""
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+# What any role would change: the files it writes, swarm membership, every node's spec.
+FINGERPRINT = ("sudo sh -c 'md5sum /etc/hosts /etc/docker/daemon.json; "
+               "docker info --format \"{{.Swarm.LocalNodeState}} {{.Swarm.NodeID}} "
+               "{{.Swarm.ControlAvailable}}\"; "
+               "docker node inspect --format \"{{.ID}} {{.Spec}}\" "
+               "$(docker node ls -q 2>/dev/null) 2>/dev/null | sort; true'")
+
+
+def fingerprint(cluster):
+    return {name: cluster.host(name).check_output(FINGERPRINT) for name in cluster.names}
+
+
+def write_inventory(cluster, tmp_path, managers, workers, hostvars_patch=None):
+    """A YAML inventory of the cluster's hosts with the given groups and patched vars."""
+    def hvars(name):
+        merged = {k: v for k, v in cluster.hostvars[name].items()
+                  if k.startswith("ansible_") or k.startswith("swarmops_")}
+        merged.update((hostvars_patch or {}).get(name, {}))
+        return merged
+    tree = {"all": {"children": {
+        "swarm_managers": {"hosts": {n: hvars(n) for n in managers}},
+        "swarm_workers": {"hosts": {n: hvars(n) for n in workers}}}}}
+    path = tmp_path / "hosts.yml"
+    path.write_text(json.dumps(tree))
+    return path
+
+
+def run_site(inventory):
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_FORCE_COLOR="0")
+    return subprocess.run(["ansible-playbook", "-i", str(inventory), str(ROOT / "site.yml")],
+                          capture_output=True, text=True, env=env, cwd=ROOT, check=False)
+
+
+def case(cluster, mutation):
+    """(managers, workers, hostvars patch) of one bad-input case."""
+    first, names = cluster.names[0], cluster.names
+    addr = cluster.hostvars[names[1]]["ansible_host"] if len(names) > 1 else "127.0.0.3"
+    return {
+        "even_managers": (names[:2], names[2:], {}),
+        "no_managers": ([], names, {}),
+        "host_in_both_groups": (names[:1] + names[2:], names[1:], {}),
+        "duplicate_address": (names[:1], names[1:], {first: {"swarmops_node_address": addr}}),
+        "address_not_on_host": (names[:1], names[1:],
+                                {first: {"swarmops_node_address": "127.0.0.2"}}),
+        "address_not_an_ip": (names[:1], names[1:],
+                              {first: {"swarmops_node_address": "node-one.example"}}),
+        "label_not_a_string": (names[:1], names[1:],
+                               {first: {"swarmops_swarm_node_labels": {"port": 8080}}}),
+        "unknown_availability": (names[:1], names[1:],
+                                 {first: {"swarmops_swarm_node_availability": "sleep"}}),
+        "unknown_label_mode": (names[:1], names[1:],
+                               {first: {"swarmops_swarm_node_labels_state": "append"}}),
+        "unknown_docker_source": (names[:1], names[1:],
+                                  {first: {"swarmops_docker_source": "snap"}}),
+    }[mutation]
+
+
+EXPECTED = {
+    "even_managers": "even number",
+    "no_managers": "no managers",
+    "host_in_both_groups": "in both the managers and the workers group",
+    "duplicate_address": "share the address",
+    "address_not_on_host": "is not configured on the host",
+    "address_not_an_ip": "is not an IP address",
+    "label_not_a_string": "quote it",
+    "unknown_availability": "swarmops_swarm_node_availability must be one of: active, pause, drain",
+    "unknown_label_mode": "swarmops_swarm_node_labels_state",
+    "unknown_docker_source": "swarmops_docker_source",
+}
+
+
+@pytest.mark.parametrize("mutation", sorted(EXPECTED))
+def test_bad_inventory_fails_before_any_change(cluster, tmp_path, mutation):
+    if mutation in ("even_managers", "host_in_both_groups") and len(cluster.names) < 3:
+        pytest.skip("needs three hosts")
+    before = fingerprint(cluster)
+    result = run_site(write_inventory(cluster, tmp_path, *case(cluster, mutation)))
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output[-3000:]
+    assert EXPECTED[mutation] in output, output[-3000:]
+    assert "Preflight" in output
+    assert "changed=0" in output or "PLAY RECAP" not in output
+    assert "Provision the swarm" not in output, "provisioning began"
+    assert fingerprint(cluster) == before
