@@ -46,6 +46,9 @@ $(SANITY_VENV)/.installed: requirements-dev.txt
 	$(PYTHON) -m venv $(SANITY_VENV)
 	$(SANITY_VENV)/bin/pip install -q --upgrade pip
 	$(SANITY_VENV)/bin/pip install -q "$$(grep '^ansible-core==' requirements-dev.txt)"
+	pipver=$$(grep -oP "pip='\K[0-9.]+" $(SANITY_VENV)/lib/python3*/site-packages/ansible_test/_internal/python_requirements.py); \
+	  mkdir -p ~/.ansible/test/cache && \
+	  cp tests/sanity/get_pip_offline.py ~/.ansible/test/cache/get_pip_$${pipver//./_}.py
 	touch $@
 
 sanity: venv $(SANITY_VENV)/.installed  ## ansible-test sanity on a copy laid out as ansible_collections/swarmops/cluster

@@ -89,9 +89,9 @@ options:
     default: false
 notes:
   - Supports check mode and diff mode.
-  - Returned join tokens are secrets; register them with C(no_log: true).
+  - "Returned join tokens are secrets; register them with C(no_log: true)."
 author:
-  - swarmops.cluster contributors
+  - swarmops.cluster contributors (@swarmops)
 """
 
 EXAMPLES = r"""

@@ -28,7 +28,7 @@ options:
 notes:
   - Supports check mode; it never changes anything.
 author:
-  - swarmops.cluster contributors
+  - swarmops.cluster contributors (@swarmops)
 """
 
 EXAMPLES = r"""

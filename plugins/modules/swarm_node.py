@@ -60,7 +60,7 @@ options:
 notes:
   - Supports check mode and diff mode.
 author:
-  - swarmops.cluster contributors
+  - swarmops.cluster contributors (@swarmops)
 """
 
 EXAMPLES = r"""

@@ -36,7 +36,7 @@ def test_swarm_active_in_expected_role(host, cluster):
 
 def nodes_by_inventory_name(cluster, manager):
     """Live node entries keyed by inventory name (matched on the advertised address)."""
-    nodes = [cluster.docker_json(manager, "node inspect", node_id) [0]
+    nodes = [cluster.docker_json(manager, "node inspect", node_id)[0]
              for node_id in cluster.host(manager).check_output(
                  "sudo docker node ls --format '{{.ID}}'").split()]
     by_addr = {n["Status"]["Addr"]: n for n in nodes if n["Status"]["State"] == "ready"}

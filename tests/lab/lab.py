@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """The swarmops lab: N bare Debian bookworm nodes as systemd containers, reached over SSH.
 
 Used by ``make cluster``, the molecule scenarios and the benchmark. Standard library only,
@@ -166,7 +165,7 @@ def ensure_engine():
         proc = subprocess.Popen(["dockerd"], stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
     (STATE / "dockerd.pid").write_text(str(proc.pid))
-    for _ in range(120):
+    for _attempt in range(120):
         if engine_answers():
             return
         if proc.poll() is not None:
@@ -184,7 +183,7 @@ def stop_own_engine():
     try:
         if "dockerd" in Path(f"/proc/{pid}/cmdline").read_text():
             os.kill(pid, 15)
-            for _ in range(60):
+            for _attempt in range(60):
                 if not Path(f"/proc/{pid}").exists():
                     break
                 time.sleep(0.5)
@@ -438,7 +437,7 @@ def up(name, managers, workers, recreate=False):
     down(name)
     image = build_image()
     ldir.mkdir(parents=True, exist_ok=True)
-    _, keys = make_key(ldir)
+    keys = make_key(ldir)[1]
     subnet = pick_subnet()
     network = f"swarmops-{name}"
     docker("network", "create", "--driver", "bridge", "--subnet", str(subnet),

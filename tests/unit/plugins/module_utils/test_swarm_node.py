@@ -45,8 +45,8 @@ def test_find_two_live_entries_is_ambiguous(recorded):
 def test_matching_spec_plans_nothing(recorded):
     nodes = recorded("manager_three_active")["nodes"]
     node = by_host(nodes, "lab-node3")
-    actions, _ = sn.plan_present(nodes, node, desired(
-        labels={"zone": "c", "edge": "true"}, availability="active", role="manager"))
+    actions = sn.plan_present(nodes, node, desired(
+        labels={"zone": "c", "edge": "true"}, availability="active", role="manager"))[0]
     assert actions == []
 
 
@@ -105,7 +105,7 @@ def test_demote_breaking_quorum_refused(recorded):
 
 def test_demote_one_of_two_managers_allowed(recorded):
     nodes = recorded("manager_two_plus_worker")["nodes"]
-    actions, _ = sn.plan_present(nodes, by_host(nodes, "lab-node1"), desired(role="worker"))
+    actions = sn.plan_present(nodes, by_host(nodes, "lab-node1"), desired(role="worker"))[0]
     assert actions == [{"action": "role", "from": "manager", "to": "worker"}]
 
 

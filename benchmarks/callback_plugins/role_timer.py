@@ -1,0 +1,68 @@
+# -*- coding: utf-8 -*-
+# Copyright: swarmops.cluster contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Times a playbook run by role (wall clock between task starts) for benchmarks/bench.py."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+from ansible.plugins.callback import CallbackBase
+
+DOCUMENTATION = r"""
+name: role_timer
+type: aggregate
+short_description: Wall-clock time of a run split by role, written as JSON
+description:
+  - "Used by benchmarks/bench.py. Writes {roles: {name: seconds}, total: seconds,
+    changed: n} to the file named by SWARMOPS_BENCH_OUT."
+requirements:
+  - SWARMOPS_BENCH_OUT names the output file
+"""
+
+
+class CallbackModule(CallbackBase):
+    """Accumulates the time from each task's start to the next one's under its role."""
+
+    CALLBACK_VERSION = 2.0
+    CALLBACK_TYPE = "aggregate"
+    CALLBACK_NAME = "role_timer"
+    CALLBACK_NEEDS_ENABLED = True
+
+    def __init__(self):
+        super().__init__()
+        self.start = time.monotonic()
+        self.current = None
+        self.since = self.start
+        self.roles = {}
+        self.tasks = {}
+
+    def _switch(self, role, task=None):
+        """Charge the time since the last switch to the running role and task."""
+        now = time.monotonic()
+        if self.current is not None:
+            spent = now - self.since
+            self.roles[self.current[0]] = self.roles.get(self.current[0], 0.0) + spent
+            self.tasks[self.current[1]] = self.tasks.get(self.current[1], 0.0) + spent
+        self.current = (role, task) if role else None
+        self.since = now
+
+    def v2_playbook_on_task_start(self, task, is_conditional):
+        role = task._role.get_name() if task._role else "(play tasks)"  # pylint: disable=protected-access
+        role = role.split(".")[-1]
+        self._switch(role, f"{role}: {task.get_name()}")
+
+    def v2_playbook_on_handler_task_start(self, task):
+        self.v2_playbook_on_task_start(task, False)
+
+    def v2_playbook_on_stats(self, stats):
+        self._switch(None)
+        changed = sum(stats.changed.values())
+        slowest = sorted(self.tasks.items(), key=lambda kv: -kv[1])[:10]
+        out = {"roles": {k: round(v, 2) for k, v in self.roles.items()},
+               "slowest_tasks": [[k, round(v, 2)] for k, v in slowest],
+               "total": round(time.monotonic() - self.start, 2), "changed": changed}
+        with open(os.environ["SWARMOPS_BENCH_OUT"], "w", encoding="utf-8") as handle:
+            json.dump(out, handle)
