@@ -40,10 +40,11 @@ def write_inventory(cluster, tmp_path, managers, workers, hostvars_patch=None):
     return path
 
 
-def run_site(inventory):
+def run_site(inventory, *options):
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
                ANSIBLE_FORCE_COLOR="0")
-    return subprocess.run(["ansible-playbook", "-i", str(inventory), str(ROOT / "site.yml")],
+    return subprocess.run(["ansible-playbook", "-i", str(inventory), *options,
+                           str(ROOT / "site.yml")],
                           capture_output=True, text=True, env=env, cwd=ROOT, check=False)
 
 
@@ -97,4 +98,14 @@ def test_bad_inventory_fails_before_any_change(cluster, tmp_path, mutation):
     assert "Preflight" in output
     assert "changed=0" in output or "PLAY RECAP" not in output
     assert "Provision the swarm" not in output, "provisioning began"
+    assert fingerprint(cluster) == before
+
+
+def test_check_mode_on_converged_cluster_predicts_no_change(cluster):
+    before = fingerprint(cluster)
+    result = run_site(cluster.inventory, "--check", "--diff")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    recap = output[output.index("PLAY RECAP"):]
+    assert recap.count("changed=0") == len(cluster.names), recap
     assert fingerprint(cluster) == before

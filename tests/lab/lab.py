@@ -420,22 +420,21 @@ def lab_containers(name, running_only=False):
     return docker(*(args if running_only else args[:1] + ["-a"] + args[1:])).stdout.split()
 
 
-def up(name, managers, workers, recreate=False):
-    """Bring up a lab of managers + workers nodes and write its inventory."""
-    if not 1 <= managers + workers <= MAX_NODES or managers < 0 or workers < 0:
-        raise LabError(f"a lab has 1 to {MAX_NODES} nodes")
-    ensure_engine()
-    ldir = lab_dir(name)
-    layout_file = ldir / "lab.json"
-    if layout_file.exists() and not recreate:
-        layout = json.loads(layout_file.read_text())
-        running = set(lab_containers(name, running_only=True))
-        if (layout["managers"], layout["workers"]) == (managers, workers) and \
-                running == {n["container"] for n in layout["nodes"]}:
-            log(f"lab {name} already up")
-            return ldir / "inventory"
-    down(name)
+def running_as_recorded(name, managers, workers):
+    """True when the lab has the recorded layout and every node of it runs."""
+    layout_file = lab_dir(name) / "lab.json"
+    if not layout_file.exists():
+        return False
+    layout = json.loads(layout_file.read_text())
+    running = set(lab_containers(name, running_only=True))
+    return (layout["managers"], layout["workers"]) == (managers, workers) and \
+        running == {n["container"] for n in layout["nodes"]}
+
+
+def start_lab(name, managers, workers):
+    """Network, nodes, host keys and inventory of a new lab; returns the inventory dir."""
     image = build_image()
+    ldir = lab_dir(name)
     ldir.mkdir(parents=True, exist_ok=True)
     keys = make_key(ldir)[1]
     subnet = pick_subnet()
@@ -443,18 +442,29 @@ def up(name, managers, workers, recreate=False):
     docker("network", "create", "--driver", "bridge", "--subnet", str(subnet),
            "--label", f"{LABEL}={name}", network)
     nodes = node_layout(name, managers, workers, subnet)
-    layout_file.write_text(json.dumps({"managers": managers, "workers": workers,
-                                       "subnet": str(subnet), "network": network,
-                                       "image": image, "nodes": nodes}, indent=2))
+    (ldir / "lab.json").write_text(json.dumps({"managers": managers, "workers": workers,
+                                               "subnet": str(subnet), "network": network,
+                                               "image": image, "nodes": nodes}, indent=2))
     for node in nodes:
         start_node(name, node, network, image, keys)
     deadline = time.time() + 180
     for node in nodes:
         wait_for_node(node, deadline)
     record_host_keys(ldir, nodes)
-    inv = write_inventory(ldir, nodes)
-    log(f"lab {name} up: {len(nodes)} nodes on {subnet}; inventory {inv}")
-    return inv
+    log(f"lab {name} up: {len(nodes)} nodes on {subnet}")
+    return write_inventory(ldir, nodes)
+
+
+def up(name, managers, workers, recreate=False):
+    """Bring up a lab of managers + workers nodes (reusing a running one) and its inventory."""
+    if not 1 <= managers + workers <= MAX_NODES or managers < 0 or workers < 0:
+        raise LabError(f"a lab has 1 to {MAX_NODES} nodes")
+    ensure_engine()
+    if not recreate and running_as_recorded(name, managers, workers):
+        log(f"lab {name} already up")
+        return lab_dir(name) / "inventory"
+    down(name)
+    return start_lab(name, managers, workers)
 
 
 def down(name, engine=False):

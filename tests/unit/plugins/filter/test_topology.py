@@ -3,9 +3,10 @@
 from ansible_collections.swarmops.cluster.plugins.filter import topology
 
 
-def node(name, address, manager=True, worker=False, labels=None, availability="active"):
-    return {"name": name, "address": address, "manager": manager, "worker": worker,
-            "labels": labels or {}, "availability": availability}
+def node(name, address, **settings):
+    """A node dict as cluster_nodes makes it: a manager with no labels unless told."""
+    return dict({"name": name, "address": address, "manager": True, "worker": False,
+                 "labels": {}, "availability": "active"}, **settings)
 
 
 GOOD = [node("n1", "10.20.0.11"), node("n2", "10.20.0.12"), node("n3", "10.20.0.13"),
