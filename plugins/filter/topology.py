@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import ipaddress
 
+from ansible_collections.swarmops.cluster.plugins.module_utils._labels import (
+    label_value_problems)
+
 AVAILABILITIES = ("active", "pause", "drain")
 
 
@@ -87,10 +90,8 @@ def node_setting_problems(nodes):
         if labels is not None and not isinstance(labels, dict):
             problems.append("%s: swarmops_swarm_node_labels must be a mapping of strings, "
                             "not %s" % (node["name"], type(labels).__name__))
-        for key, value in (labels or {}).items() if isinstance(labels, dict) else ():
-            if not isinstance(value, str):
-                problems.append("%s: label %s=%r is a %s; quote it in YAML"
-                                % (node["name"], key, value, type(value).__name__))
+        elif labels:
+            problems += ["%s: %s" % (node["name"], p) for p in label_value_problems(labels)]
         if node.get("availability") not in AVAILABILITIES:
             problems.append("%s: swarmops_swarm_node_availability %r is not one of %s"
                             % (node["name"], node.get("availability"),

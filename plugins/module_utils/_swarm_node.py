@@ -10,6 +10,8 @@ Private to this collection.
 from __future__ import annotations
 
 from ansible_collections.swarmops.cluster.plugins.module_utils._docker_api import call
+from ansible_collections.swarmops.cluster.plugins.module_utils._labels import (
+    label_value_problems)
 from ansible_collections.swarmops.cluster.plugins.module_utils._swarm import (
     PlanError, quorum_after_removal, summarize_node)
 
@@ -37,10 +39,9 @@ def find_node(nodes, ref):
 
 def check_labels(labels, to_remove):
     """Labels are strings, and no key is both set and removed."""
-    for key, value in (labels or {}).items():
-        if not isinstance(value, str):
-            raise PlanError("label %s=%r is a %s; label values are strings: quote it in "
-                            "YAML - nothing was changed" % (key, value, type(value).__name__))
+    problems = label_value_problems(labels)
+    if problems:
+        raise PlanError("%s - nothing was changed" % "; ".join(problems))
     both = sorted(set(labels or {}) & set(to_remove or []))
     if both:
         raise PlanError("labels %s are both set and removed; drop them from one of "

@@ -112,7 +112,7 @@ from ansible_collections.swarmops.cluster.plugins.module_utils._docker_api impor
     ENGINE_ARGUMENT_SPEC, EngineError, call, connect, fail)
 from ansible_collections.swarmops.cluster.plugins.module_utils._swarm import PlanError
 from ansible_collections.swarmops.cluster.plugins.module_utils._swarm_node import (
-    apply_remove, apply_update, describe, find_node, plan_absent, plan_present)
+    apply_remove, apply_update, describe, find_node, hostname_of, plan_absent, plan_present)
 
 ARGUMENT_SPEC = dict(
     ENGINE_ARGUMENT_SPEC,
@@ -142,7 +142,7 @@ def plan(nodes, params):
     if params["state"] == "absent":
         return node, plan_absent(node, params["force"]), None
     if node is None:
-        known = sorted({(n.get("Description") or {}).get("Hostname") for n in nodes})
+        known = sorted({hostname_of(n) for n in nodes})
         raise PlanError("no swarm node %r; known hostnames: %s - nothing was changed"
                         % (params["node"], ", ".join(known)))
     actions, spec = plan_present(nodes, node, params)

@@ -85,6 +85,10 @@ def test_non_string_label_refused(recorded):
     nodes = recorded("manager_three_active")["nodes"]
     with pytest.raises(PlanError, match="quote it"):
         sn.plan_present(nodes, nodes[0], desired(labels={"edge": True}))
+    # Every bad value is named at once, so one fix of the inventory settles them all.
+    with pytest.raises(PlanError, match=r"edge=True is a bool.*port=8080 is a int"):
+        sn.plan_present(nodes, nodes[0], desired(labels={"edge": True, "port": 8080,
+                                                         "zone": "a"}))
 
 
 def test_availability_and_demote(recorded):
