@@ -64,6 +64,9 @@ CAP_NAMES = [
     "BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF", "CHECKPOINT_RESTORE",
 ]
 USER = "swarmops"
+# In each lab's directory: its SSH key and the host keys its nodes made at first boot.
+KEY_FILE = "id_ed25519"
+KNOWN_HOSTS = "known_hosts"
 
 # Runs inside the debootstrapped root: turns a minbase into a VM-like node.
 IMAGE_SETUP = r"""
@@ -345,8 +348,8 @@ def port_open(address, port):
 
 
 def make_key(ldir):
-    """A per-lab SSH key; its public half is what the nodes authorize for the lab user."""
-    key = ldir / "id_ed25519"
+    """A per-lab SSH key; returns the folder of public keys the nodes authorize (mounted)."""
+    key = ldir / KEY_FILE
     if not key.exists():
         run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"swarmops-{ldir.name}",
              "-f", str(key)])
@@ -354,7 +357,7 @@ def make_key(ldir):
     keys.mkdir(mode=0o755, exist_ok=True)
     shutil.copyfile(f"{key}.pub", keys / USER)
     os.chmod(keys / USER, 0o644)
-    return key, keys
+    return keys
 
 
 def record_host_keys(ldir, nodes):
@@ -364,16 +367,16 @@ def record_host_keys(ldir, nodes):
         pub = docker("exec", node["container"], "cat",
                      "/etc/ssh/ssh_host_ed25519_key.pub").stdout.split()
         lines.append(f"{node['address']} {pub[0]} {pub[1]}")
-    (ldir / "known_hosts").write_text("\n".join(lines) + "\n")
+    (ldir / KNOWN_HOSTS).write_text("\n".join(lines) + "\n")
 
 
 def inventory_tree(ldir, nodes):
     """The lab's inventory as a YAML-inventory tree, shaped like one for real VMs."""
-    known = ldir / "known_hosts"
+    known = ldir / KNOWN_HOSTS
     tree = {"all": {"vars": {
         "ansible_user": USER,
         "ansible_become": True,
-        "ansible_ssh_private_key_file": str(ldir / "id_ed25519"),
+        "ansible_ssh_private_key_file": str(ldir / KEY_FILE),
         "ansible_ssh_common_args": f"-o UserKnownHostsFile={known} -o StrictHostKeyChecking=yes",
         "ansible_python_interpreter": "/usr/bin/python3",
     }, "children": {}}}
@@ -436,7 +439,7 @@ def start_lab(name, managers, workers):
     image = build_image()
     ldir = lab_dir(name)
     ldir.mkdir(parents=True, exist_ok=True)
-    keys = make_key(ldir)[1]
+    keys = make_key(ldir)
     subnet = pick_subnet()
     network = f"swarmops-{name}"
     docker("network", "create", "--driver", "bridge", "--subnet", str(subnet),
