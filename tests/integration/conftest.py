@@ -7,6 +7,7 @@ with SWARMOPS_INVENTORY=INV (the lab's inventories/lab, or your own hosts).
 
 import json
 import os
+import re
 import subprocess
 from dataclasses import dataclass, field
 
@@ -29,6 +30,11 @@ class Cluster:
         """Every cluster host, managers first."""
         return self.managers + self.workers
 
+    def address(self, name):
+        """The address the roles give a host: swarmops_node_address, else ansible_host."""
+        hvars = self.hostvars[name]
+        return hvars.get("swarmops_node_address") or hvars["ansible_host"]
+
     def host(self, name):
         """A testinfra host for an inventory name (cached)."""
         if name not in self.hosts:
@@ -42,6 +48,10 @@ class Cluster:
         with host.sudo():
             out = host.check_output("docker " + " ".join(args))
         return json.loads(out)
+
+    def swarm_state(self, name):
+        """The engine's /info Swarm section on a host."""
+        return self.docker_json(name, "info", "--format", "'{{json .Swarm}}'")
 
 
 def read_inventory(path):
@@ -83,10 +93,9 @@ def run_module(cluster, name, module, args=None, check=False):
     env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
                ANSIBLE_CALLBACK_RESULT_FORMAT="json")
     out = subprocess.run(argv, capture_output=True, text=True, env=env, check=False).stdout
-    start = out.find(f"\n{name} | ") + 1 if not out.startswith(f"{name} | ") else 0
-    head, sep, body = out[start:].partition(" => ")
-    if not start and not out.startswith(f"{name} | ") or not sep:
+    match = re.search(rf"^{re.escape(name)} \| ([A-Z]+)!?.*? => ", out, re.MULTILINE)
+    if not match:
         raise AssertionError(f"no result from {argv}: {out[-2000:]}")
-    result = json.loads(body)
-    result["failed"] = "FAILED" in head or "UNREACHABLE" in head
+    result = json.loads(out[match.end():])
+    result["failed"] = match.group(1) in ("FAILED", "UNREACHABLE")
     return result

@@ -20,18 +20,14 @@ def test_hosts_file_lists_every_node_once(host, cluster):
     for name in cluster.names:
         entries = [line for line in lines if name in line.split()[1:2]]
         assert len(entries) == 1, f"{name}: {entries}"
-        address = cluster.hostvars[name].get("swarmops_node_address") or \
-            cluster.hostvars[name]["ansible_host"]
-        assert entries[0].split()[0] == address
+        assert entries[0].split()[0] == cluster.address(name)
 
 
 def test_swarm_active_in_expected_role(host, cluster):
     name = host.backend.get_hostname()
-    with host.sudo():
-        swarm = host.check_output("docker info --format '{{json .Swarm}}'")
-    assert '"LocalNodeState":"active"' in swarm
-    expect_manager = name in cluster.managers
-    assert (f'"ControlAvailable":{str(expect_manager).lower()}' in swarm), swarm
+    swarm = cluster.swarm_state(name)
+    assert swarm["LocalNodeState"] == "active"
+    assert swarm["ControlAvailable"] is (name in cluster.managers), swarm
 
 
 def nodes_by_inventory_name(cluster, manager):
@@ -40,9 +36,7 @@ def nodes_by_inventory_name(cluster, manager):
              for node_id in cluster.host(manager).check_output(
                  "sudo docker node ls --format '{{.ID}}'").split()]
     by_addr = {n["Status"]["Addr"]: n for n in nodes if n["Status"]["State"] == "ready"}
-    return {name: by_addr.get(cluster.hostvars[name].get("swarmops_node_address")
-                              or cluster.hostvars[name]["ansible_host"])
-            for name in cluster.names}
+    return {name: by_addr.get(cluster.address(name)) for name in cluster.names}
 
 
 def test_every_node_ready_and_managers_reachable(cluster, manager):

@@ -1,18 +1,10 @@
 """Our modules on the live swarm: check mode is exact, and bad input changes nothing."""
 
-import json
-
 from conftest import run_module
 
 
 def node_spec(cluster, manager, node_id):
     return cluster.docker_json(manager, "node inspect", node_id)[0]["Spec"]
-
-
-def swarm_state(cluster, name):
-    host = cluster.host(name)
-    with host.sudo():
-        return json.loads(host.check_output("docker info --format '{{json .Swarm}}'"))
 
 
 def test_info_works_on_every_node(cluster):
@@ -31,7 +23,7 @@ def test_present_on_manager_changes_nothing(cluster, manager):
 
 
 def test_check_mode_predicts_and_changes_nothing(cluster, manager):
-    node_id = swarm_state(cluster, manager)["NodeID"]
+    node_id = cluster.swarm_state(manager)["NodeID"]
     before = node_spec(cluster, manager, node_id)
     result = run_module(cluster, manager, "swarmops.cluster.swarm_node",
                         {"node": node_id, "availability": "drain", "labels_to_remove": ["zone"]},
@@ -44,14 +36,14 @@ def test_check_mode_predicts_and_changes_nothing(cluster, manager):
 
 
 def test_join_to_other_swarm_names_both_ids(cluster, manager):
-    cluster_id = swarm_state(cluster, manager)["Cluster"]["ID"]
+    cluster_id = cluster.swarm_state(manager)["Cluster"]["ID"]
     result = run_module(cluster, manager, "swarmops.cluster.swarm",
                         {"state": "join", "join_token": "SWMTKN-1-not-used", "role": "manager",
                          "remote_addrs": ["127.0.0.1"], "cluster_id": "0ther0swarm0id"})
     assert result.get("failed")
     assert cluster_id in result["msg"] and "0ther0swarm0id" in result["msg"]
     assert "nothing was changed" in result["msg"]
-    assert swarm_state(cluster, manager)["Cluster"]["ID"] == cluster_id
+    assert cluster.swarm_state(manager)["Cluster"]["ID"] == cluster_id
 
 
 def test_unknown_label_mode_refused(cluster, manager):
@@ -62,7 +54,7 @@ def test_unknown_label_mode_refused(cluster, manager):
 
 
 def test_non_string_label_refused_before_change(cluster, manager):
-    node_id = swarm_state(cluster, manager)["NodeID"]
+    node_id = cluster.swarm_state(manager)["NodeID"]
     before = node_spec(cluster, manager, node_id)
     result = run_module(cluster, manager, "swarmops.cluster.swarm_node",
                         {"node": node_id, "labels": {"port": 8080}})
@@ -82,7 +74,7 @@ def test_leaving_is_planned_safely(cluster, manager):
         assert [a["action"] for a in result["actions"]] == ["demote", "leave"]
     else:
         assert result.get("failed") and "last manager" in result["msg"]
-    assert swarm_state(cluster, manager)["ControlAvailable"] is True
+    assert cluster.swarm_state(manager)["ControlAvailable"] is True
 
 
 def test_workers_refuse_manager_work(cluster):
