@@ -145,23 +145,32 @@ def engine_answers():
         return False
 
 
-def install_engine():
-    """Install Debian's docker.io (root only) when dockerd is missing."""
-    if shutil.which("dockerd"):
+# Host commands the lab runs, and the Debian package that brings each one.
+HOST_COMMANDS = {"dockerd": "docker.io", "debootstrap": "debootstrap", "ip": "iproute2",
+                 "ssh-keygen": "openssh-client", "tar": "tar", "chroot": "coreutils"}
+
+
+def install_host_packages(commands):
+    """apt-get install the Debian packages of the missing commands (root only)."""
+    missing = sorted({HOST_COMMANDS[c] for c in commands if not shutil.which(c)})
+    if not missing:
         return
     if os.geteuid() != 0:
-        raise LabError("dockerd is not installed; run as root or `apt-get install docker.io`")
-    log("installing docker.io from the Debian mirror")
+        raise LabError(f"missing host packages {', '.join(missing)}; run as root or "
+                       f"`apt-get install {' '.join(missing)}`")
+    log(f"installing {', '.join(missing)} from the Debian mirror")
     env_apt = ["env", "DEBIAN_FRONTEND=noninteractive"]
-    run(env_apt + ["apt-get", "update", "-q"])
-    run(env_apt + ["apt-get", "install", "-y", "-q", "docker.io"])
+    run(env_apt + ["apt-get", "update", "-q"], timeout=600)
+    run(env_apt + ["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing],
+        timeout=1200)
 
 
 def ensure_engine():
     """Make sure a host engine answers, starting dockerd ourselves if none runs."""
+    # Everything the lab runs, in one apt-get: a fresh Debian machine has none of it.
+    install_host_packages(HOST_COMMANDS)
     if engine_answers():
         return
-    install_engine()
     STATE.mkdir(parents=True, exist_ok=True)
     log("starting dockerd")
     with open(STATE / "dockerd.log", "ab") as out:
@@ -224,8 +233,7 @@ def build_image():
     if docker("image", "inspect", tag, check=False).returncode == 0:
         log(f"image {tag} cached")
         return tag
-    if not shutil.which("debootstrap"):
-        raise LabError("debootstrap is missing: `apt-get install debootstrap`")
+    install_host_packages(HOST_COMMANDS)
     mirror, sources = host_mirror()
     log(f"building {tag} from {SUITE} (debootstrap, ~2 min)")
     with tempfile.TemporaryDirectory(prefix="swarmops-lab-") as tmp:
