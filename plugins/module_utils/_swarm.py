@@ -238,7 +238,7 @@ def is_leaderless(client):
     return False
 
 
-def swarm_facts(client, local, with_tokens=True):
+def swarm_facts(client, local, with_tokens=False):
     """Cluster id, node id and (on managers, if asked) join tokens of the node's swarm."""
     facts = {"node_id": local["node_id"], "cluster_id": local["cluster_id"],
              "role": role_of(local), "join_tokens": {}}

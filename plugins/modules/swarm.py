@@ -75,11 +75,11 @@ options:
     default: false
   join_tokens:
     description:
-      - Return the join tokens in RV(swarm_facts.join_tokens) (managers only). Set V(false)
-        when the task's result is shown, and read them with M(swarmops.cluster.swarm_info)
-        under C(no_log).
+      - Return the join tokens in RV(swarm_facts.join_tokens) (managers only). They are
+        secrets that any verbosity of C(ansible-playbook) prints with the result, so they are
+        returned only when asked for, and a task that asks must set C(no_log=true).
     type: bool
-    default: true
+    default: false
   force_new_cluster:
     description:
       - Disaster recovery only. With O(state=present) on a manager that cannot reach a raft
@@ -89,7 +89,8 @@ options:
     default: false
 notes:
   - Supports check mode and diff mode.
-  - "Returned join tokens are secrets; register them with C(no_log: true)."
+  - "Join tokens are secrets: they are returned only with O(join_tokens=true), and such a
+    task must set C(no_log: true)."
 author:
   - swarmops.cluster contributors (@swarmops)
 """
@@ -102,6 +103,12 @@ EXAMPLES = r"""
     default_addr_pool: [10.128.0.0/16]
     subnet_size: 24
   register: swarm_init
+
+- name: Read the join tokens (secrets, so only under no_log)
+  swarmops.cluster.swarm_info:
+    nodes: false
+    join_tokens: true
+  register: swarm_tokens
   no_log: true
 
 - name: Join a worker
@@ -109,7 +116,7 @@ EXAMPLES = r"""
     state: join
     role: worker
     remote_addrs: ["10.20.0.11:2377"]
-    join_token: "{{ hostvars['node1'].swarm_init.swarm_facts.join_tokens.worker }}"
+    join_token: "{{ hostvars['node1'].swarm_tokens.swarm.join_tokens.worker }}"
     advertise_addr: 10.20.0.14
     cluster_id: "{{ hostvars['node1'].swarm_init.swarm_facts.cluster_id }}"
 
@@ -140,7 +147,8 @@ swarm_facts:
       description: manager, worker or null.
       type: str
     join_tokens:
-      description: C(manager) and C(worker) tokens, on managers only. Secret.
+      description: C(manager) and C(worker) tokens, on managers with O(join_tokens=true)
+        only; empty otherwise. Secret.
       type: dict
 diff:
   description: Before and after views of the node's membership.
@@ -170,7 +178,7 @@ ARGUMENT_SPEC = dict(
     cluster_id={"type": "str"},
     force={"type": "bool", "default": False},
     force_new_cluster={"type": "bool", "default": False},
-    join_tokens={"type": "bool", "default": True, "no_log": False},
+    join_tokens={"type": "bool", "default": False, "no_log": False},
 )
 
 

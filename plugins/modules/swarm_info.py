@@ -103,7 +103,7 @@ def main():
     try:
         swarm = read_state(client, with_nodes=module.params["nodes"])
         if module.params["join_tokens"] and swarm["is_manager"]:
-            swarm["join_tokens"] = swarm_facts(client, swarm)["join_tokens"]
+            swarm["join_tokens"] = swarm_facts(client, swarm, with_tokens=True)["join_tokens"]
         version = call("version", client.version)
     except EngineError as err:
         fail(module, err)
