@@ -8,60 +8,50 @@ Each node is a dict: name, address, manager, worker (bools), labels, availabilit
 
 from __future__ import annotations
 
-import ipaddress
-
+from ansible_collections.swarmops.cluster.plugins.module_utils._cluster_plan import (
+    address_problems, engine_problems, resolve_address, swarm_plan as plan_swarm)
 from ansible_collections.swarmops.cluster.plugins.module_utils._labels import (
     label_value_problems)
 
 AVAILABILITIES = ("active", "pause", "drain")
-
+DOCKER_FAMILIES = ("Debian", "Archlinux")
 
 def cluster_nodes(groups, hostvars, group_names=("swarm_managers", "swarm_workers")):
     """The hosts of the given groups, in inventory order, as node dicts.
 
     group_names[0] is the managers group and group_names[1] the workers group; further
     groups only add hosts. A host's address is swarmops_node_address, else ansible_host,
-    else its inventory name.
+    else its inventory name; a name is resolved here, on the controller, as SSH would.
     """
     names = []
     for group in group_names:
         names += [h for h in groups.get(group) or [] if h not in names]
     managers = set(groups.get(group_names[0]) or []) if group_names else set()
     workers = set(groups.get(group_names[1]) or []) if len(group_names) > 1 else set()
-    nodes = []
-    for name in names:
-        hvars = hostvars[name]
-        nodes.append({
-            "name": name,
-            "address": hvars.get("swarmops_node_address") or hvars.get("ansible_host") or name,
-            "aliases": list(hvars.get("swarmops_hosts_aliases") or []),
-            "manager": name in managers,
-            "worker": name in workers,
-            "labels": hvars.get("swarmops_swarm_node_labels", {}),
-            "availability": hvars.get("swarmops_swarm_node_availability", "active"),
-        })
-    return nodes
+    return [describe_node(name, hostvars[name], name in managers, name in workers)
+            for name in names]
 
-
-def address_problems(nodes):
-    """Addresses that are not IPs, or that two hosts share."""
-    problems = []
-    seen = {}
-    for node in nodes:
-        try:
-            addr = str(ipaddress.ip_address(str(node.get("address"))))
-        except ValueError:
-            problems.append("%s: address %r is not an IP address; set swarmops_node_address "
-                            "(or ansible_host) to the IP other nodes reach it on"
-                            % (node["name"], node.get("address")))
-            continue
-        if addr in seen:
-            problems.append("%s and %s share the address %s; each host needs its own "
-                            "(swarmops_node_address)" % (seen[addr], node["name"], addr))
-        else:
-            seen[addr] = node["name"]
-    return problems
-
+def describe_node(name, hvars, manager, worker):
+    """One node dict from a host's variables, its address resolved to an IP."""
+    source = hvars.get("swarmops_node_address") or hvars.get("ansible_host") or name
+    address, error = resolve_address(source)
+    advertise = hvars.get("swarmops_swarm_advertise_addr") or None
+    if advertise:
+        # An explicit advertise address may be an interface name: only an IP is compared.
+        advertise = resolve_address(advertise)[0] if any(c in str(advertise) for c in ".:") \
+            else None
+    return {
+        "name": name,
+        "source": str(source),
+        "address": address,
+        "address_error": error,
+        "advertise": advertise or address,
+        "aliases": list(hvars.get("swarmops_hosts_aliases") or []),
+        "manager": manager,
+        "worker": worker,
+        "labels": hvars.get("swarmops_swarm_node_labels", {}),
+        "availability": hvars.get("swarmops_swarm_node_availability", "active"),
+    }
 
 def group_problems(nodes, allow_even_managers=False):
     """Manager/worker group membership that would make a broken or fragile swarm."""
@@ -81,7 +71,6 @@ def group_problems(nodes, allow_even_managers=False):
                         "role: remove it from one group" % ", ".join(both))
     return problems
 
-
 def node_setting_problems(nodes):
     """Labels and availability that the swarm_node module would refuse."""
     problems = []
@@ -98,12 +87,39 @@ def node_setting_problems(nodes):
                                ", ".join(AVAILABILITIES)))
     return problems
 
-
 def swarm_topology_problems(nodes, allow_even_managers=False):
     """Every problem of a swarm inventory, each naming its fix; [] when it is sound."""
     return (group_problems(nodes, allow_even_managers) + address_problems(nodes)
             + node_setting_problems(nodes))
 
+def docker_host_problems(facts, source="debian", name=None):
+    """Why the docker role cannot work on a host, from its node_facts (one per line)."""
+    name = name or facts.get("swarmops_node", {}).get("hostname", "host")
+    problems = []
+    family = facts.get("os_family")
+    if family not in DOCKER_FAMILIES:
+        problems.append("%s runs %s (%s); the docker role supports Debian, Raspberry Pi OS "
+                        "and Arch Linux" % (name, facts.get("distribution"), family))
+    elif source == "upstream" and family != "Debian":
+        problems.append("%s: swarmops_docker_source: upstream is for Debian / Raspberry Pi "
+                        "OS; Arch Linux installs its own docker package: leave "
+                        "swarmops_docker_source at debian" % name)
+    return problems + engine_problems(name, facts.get("swarmops_node") or {})
+
+def swarm_plan(nodes, hostvars, play_hosts, outside=None, port=2377):
+    """The swarm plan (see module_utils._cluster_plan.swarm_plan) from the run's facts.
+
+    Probes of the run's hosts come from their node_facts; those of managers outside the run
+    (--limit) from the registered results of a delegated node_facts loop (outside).
+    """
+    probes = {}
+    for name in play_hosts:
+        probes[name] = (hostvars[name].get("ansible_facts") or {}).get("swarmops_node")
+    for result in (outside or {}).get("results") or []:
+        facts = result.get("ansible_facts") or {}
+        if not result.get("unreachable") and not result.get("failed"):
+            probes[result["item"]] = facts.get("swarmops_node")
+    return plan_swarm(nodes, probes, list(play_hosts), port)
 
 class FilterModule:
     """swarmops.cluster inventory checks."""
@@ -114,4 +130,6 @@ class FilterModule:
             "cluster_nodes": cluster_nodes,
             "swarm_topology_problems": swarm_topology_problems,
             "address_problems": address_problems,
+            "docker_host_problems": docker_host_problems,
+            "swarm_plan": swarm_plan,
         }

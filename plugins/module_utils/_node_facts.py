@@ -1,0 +1,148 @@
+# -*- coding: utf-8 -*-
+# Copyright: swarmops.cluster contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What preflight and the roles need to know about a node, read in one pass.
+
+The ``parse_*`` functions are pure functions of file contents and command output, so unit
+tests feed them output recorded on real nodes. Private to this collection.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+
+from ansible_collections.swarmops.cluster.plugins.module_utils._swarm import read_local
+
+CLI_ENV = {"LANG": "C", "LC_ALL": "C"}
+
+
+def parse_ip_addr(output):
+    """Addresses configured on the host from ``ip -j addr show``; loopback left out."""
+    ipv4, ipv6 = [], []
+    for link in json.loads(output or "[]"):
+        for addr in link.get("addr_info") or []:
+            if addr.get("scope") == "host":
+                continue
+            (ipv4 if addr.get("family") == "inet" else ipv6).append(addr["local"])
+    return {"all_ipv4_addresses": ipv4, "all_ipv6_addresses": ipv6}
+
+
+def parse_group_file(text, name):
+    """One group's entry in /etc/group: gid and members, or why it cannot be used."""
+    entries = [line for line in text.splitlines() if line.split(":", 1)[0] == name]
+    if not entries:
+        return {"exists": False, "gid": None, "members": [], "error": None}
+    if len(entries) > 1:
+        return {"exists": True, "gid": None, "members": [],
+                "error": "%d entries for group %s in /etc/group" % (len(entries), name)}
+    fields = entries[0].split(":")
+    if len(fields) != 4 or not fields[2].isdigit():
+        return {"exists": True, "gid": None, "members": [],
+                "error": "malformed /etc/group entry %r" % entries[0]}
+    return {"exists": True, "gid": int(fields[2]), "error": None,
+            "members": [m for m in fields[3].split(",") if m]}
+
+
+def parse_daemon_json(text):
+    """daemon.json's options, or where it stops being JSON."""
+    try:
+        content = json.loads(text)
+    except ValueError as exc:
+        return {"content": None, "error": str(exc)}
+    if not isinstance(content, dict):
+        return {"content": None, "error": "not a JSON object"}
+    return {"content": content, "error": None}
+
+
+def parse_systemd_show(output):
+    """A unit's load, active and enablement states from ``systemctl show``."""
+    props = dict(line.split("=", 1) for line in output.splitlines() if "=" in line)
+    return {"loaded": props.get("LoadState") == "loaded",
+            "active": props.get("ActiveState") == "active",
+            "enabled": props.get("UnitFileState") == "enabled"}
+
+
+def parse_engine_info(rc, stdout, stderr):
+    """The engine's swarm state from ``docker info --format '{{json .}}'``."""
+    info = None
+    if rc == 0:
+        try:
+            info = json.loads(stdout)
+        except ValueError:
+            info = None
+    if not info or info.get("ServerErrors") or not info.get("ID"):
+        errors = (info or {}).get("ServerErrors") or [stderr.strip() or stdout.strip()]
+        return {"answering": False, "error": "; ".join(errors), "version": None,
+                "swarm": None}
+    swarm = read_local(info)
+    # The manager list the node knows: workers use it to tell which swarm they are in.
+    swarm["manager_addrs"] = swarm.pop("remote_managers")
+    return {"answering": True, "error": None, "version": info.get("ServerVersion"),
+            "swarm": swarm}
+
+
+def parse_package_query(output, packages):
+    """Which of the packages dpkg reports installed (``${Package} ${db:Status-Status}``)."""
+    installed = {line.split()[0] for line in output.splitlines()
+                 if line.endswith(" installed")}
+    return {"installed": [p for p in packages if p in installed],
+            "missing": [p for p in packages if p not in installed]}
+
+
+def read_file_state(path):
+    """A file's text, owner, group and mode; None when it does not exist."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            text = handle.read()
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return {"text": text, "uid": st.st_uid, "gid": st.st_gid,
+            "mode": "%04o" % stat.S_IMODE(st.st_mode)}
+
+
+def read_daemon_json(path):
+    """daemon.json as the docker role compares it: parsed options, owner, mode."""
+    state = read_file_state(path)
+    if state is None:
+        return {"exists": False, "content": None, "error": None, "mode": None,
+                "owner_root": None}
+    result = parse_daemon_json(state["text"])
+    result.update(exists=True, mode=state["mode"],
+                  owner_root=state["uid"] == 0 and state["gid"] == 0)
+    return result
+
+
+def run_cli(module, argv):
+    """(rc, stdout, stderr) of a read-only command; (None, '', why) when it is missing."""
+    binary = module.get_bin_path(argv[0])
+    if binary is None:
+        return None, "", "%s is not installed" % argv[0]
+    return module.run_command([binary] + argv[1:], environ_update=CLI_ENV)
+
+
+def read_engine(module):
+    """Whether the engine is installed, enabled, running and answering, and its swarm."""
+    rc, out, err = run_cli(module, ["docker", "info", "--format", "{{json .}}"])
+    engine = {"installed": rc is not None}
+    engine.update(parse_engine_info(rc, out, err) if rc is not None else
+                  {"answering": False, "error": err, "version": None, "swarm": None})
+    rc, out, _err = run_cli(module, ["systemctl", "show", "docker.service",
+                                     "--property=LoadState,ActiveState,UnitFileState"])
+    engine["service"] = parse_systemd_show(out) if rc == 0 else None
+    return engine
+
+
+def read_packages(module, packages):
+    """Installed and missing packages, asked of dpkg (Debian) or pacman (Arch)."""
+    if not packages:
+        return {"installed": [], "missing": []}
+    if module.get_bin_path("dpkg-query"):
+        _rc, out, _err = run_cli(module, ["dpkg-query", "--show", "--showformat",
+                                          "${Package} ${db:Status-Status}\n", "--"]
+                                 + list(packages))
+        return parse_package_query(out, packages)
+    installed = [p for p in packages if run_cli(module, ["pacman", "-Q", "--", p])[0] == 0]
+    return {"installed": installed, "missing": [p for p in packages if p not in installed]}

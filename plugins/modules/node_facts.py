@@ -1,0 +1,137 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: swarmops.cluster contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Everything preflight and the roles need to know about a node, in one read-only call."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: node_facts
+short_description: Read a node's distribution, addresses, engine, swarm and docker files in one call
+version_added: 0.2.0
+description:
+  - One read-only pass over what the roles' preflight judges and what lets a converged
+    node's re-run skip work - the distribution (as M(ansible.builtin.setup) reports it), the
+    addresses configured on the host, whether the Docker engine is installed, enabled,
+    running and answering, the node's swarm membership, C(/etc/docker/daemon.json), the
+    C(docker) group, and which of the given packages are installed.
+  - Works on a bare host (no engine, no Python docker SDK) - it uses the C(docker) command
+    line only when it is there.
+  - Never changes anything.
+options:
+  packages:
+    description: Packages whose installed state to report (dpkg on Debian, pacman on Arch).
+    type: list
+    elements: str
+    default: []
+  group:
+    description: The group whose GID and members to report.
+    type: str
+    default: docker
+  daemon_json:
+    description: The engine's configuration file.
+    type: path
+    default: /etc/docker/daemon.json
+notes:
+  - Supports check mode; it never changes anything.
+  - The docker CLI is asked with C(LANG=C) and C(--format) JSON output.
+author:
+  - swarmops.cluster contributors (@swarmops)
+"""
+
+EXAMPLES = r"""
+- name: Learn what preflight needs, in one round trip per host
+  swarmops.cluster.node_facts:
+    packages: [docker.io, python3-docker]
+
+- name: Refuse a node that is already in a swarm
+  ansible.builtin.assert:
+    that: ansible_facts.swarmops_node.engine.swarm.state | default('inactive') == 'inactive'
+"""
+
+RETURN = r"""
+ansible_facts:
+  description: Facts set on the host.
+  returned: always
+  type: dict
+  contains:
+    os_family:
+      description: As M(ansible.builtin.setup) reports it; so are C(distribution),
+        C(distribution_release), C(distribution_version), C(distribution_major_version).
+      type: str
+    all_ipv4_addresses:
+      description: IPv4 addresses configured on the host (loopback left out).
+      type: list
+    all_ipv6_addresses:
+      description: IPv6 addresses configured on the host (loopback left out).
+      type: list
+    swarmops_node:
+      description: The node's state.
+      type: dict
+      contains:
+        hostname:
+          description: The host's name.
+          type: str
+        addresses:
+          description: Every address configured on the host (IPv4 and IPv6, no loopback).
+          type: list
+        engine:
+          description: C(installed), C(answering), C(error), C(version), C(service)
+            (C(loaded), C(active), C(enabled)) and C(swarm) (state, node_id, node_addr,
+            is_manager, cluster_id, manager_addrs, error, hostname; null when the engine
+            does not answer).
+          type: dict
+        daemon_json:
+          description: C(exists), C(content) (parsed), C(error) (why it is not JSON),
+            C(mode), C(owner_root).
+          type: dict
+        group:
+          description: C(name), C(exists), C(gid), C(members), C(error) (an unusable entry).
+          type: dict
+        packages:
+          description: C(installed) and C(missing) lists.
+          type: dict
+"""
+
+import socket
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.facts.system.distribution import DistributionFactCollector
+from ansible_collections.swarmops.cluster.plugins.module_utils._node_facts import (
+    parse_group_file, parse_ip_addr, read_daemon_json, read_engine, read_file_state,
+    read_packages, run_cli)
+
+ARGUMENT_SPEC = {
+    "packages": {"type": "list", "elements": "str", "default": []},
+    "group": {"type": "str", "default": "docker"},
+    "daemon_json": {"type": "path", "default": "/etc/docker/daemon.json"},
+}
+
+
+def main():
+    """Read everything once and report it as facts; never change anything."""
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    params = module.params
+    facts = DistributionFactCollector().collect(module=module)
+    rc, out, err = run_cli(module, ["ip", "-j", "addr", "show"])
+    if rc != 0:
+        module.fail_json(msg="cannot list the host's addresses: %s; install iproute2" % err,
+                         cmd="ip -j addr show", rc=rc, stderr=err)
+    facts.update(parse_ip_addr(out))
+    group_file = read_file_state("/etc/group") or {"text": ""}
+    group = dict(parse_group_file(group_file["text"], params["group"]), name=params["group"])
+    facts["swarmops_node"] = {
+        "hostname": socket.gethostname(),
+        "addresses": facts["all_ipv4_addresses"] + facts["all_ipv6_addresses"],
+        "engine": read_engine(module),
+        "daemon_json": dict(read_daemon_json(params["daemon_json"]),
+                            path=params["daemon_json"]),
+        "group": group,
+        "packages": read_packages(module, params["packages"]),
+    }
+    module.exit_json(changed=False, ansible_facts=facts)
+
+
+if __name__ == "__main__":
+    main()
