@@ -6,6 +6,7 @@ so it runs before the project's virtualenv exists.
   lab.py engine                    make sure a host Docker engine answers
   lab.py image                     build (or reuse) the node image
   lab.py up   [--name L] [--managers M] [--workers W] [--inventory FILE]
+  lab.py grow [--name L] [--group swarm_workers] NAME...
   lab.py down [--name L] [--engine]
   lab.py status [--name L]
 
@@ -32,7 +33,8 @@ STATE = Path(os.environ.get("SWARMOPS_LAB_STATE", ROOT / ".lab"))
 LABEL = "swarmops.lab"
 IMAGE_REPO = "swarmops-lab-node"
 SUITE = "bookworm"
-MAX_NODES = 5
+# Three managers grown by two workers and two managers: the onboarding test's largest lab.
+MAX_NODES = 7
 # Host-side subnets of the lab bridges: one /24 per lab name slot, far from the
 # Docker defaults (172.17-31/16) and from any LAN example of the guides.
 DEFAULT_BASE_SUBNET = "10.213.0.0/16"
@@ -304,21 +306,24 @@ def capability_args():
 
 def node_layout(name, managers, workers, subnet):
     """The nodes of a lab: inventory name, container, hostname, address, group, ranges."""
-    hosts = list(subnet.hosts())
-    nodes = []
-    for i in range(1, managers + workers + 1):
-        nodes.append({
-            "name": f"node{i}",
-            "container": f"swarmops-{name}-node{i}",
-            # Deliberately not the inventory name: roles must map inventory -> node.
-            "hostname": f"{name}-node{i}",
-            "address": str(hosts[10 + i - 1]),
-            "group": "swarm_managers" if i <= managers else "swarm_workers",
-            # Per-node engine ranges that overlap neither the bridge nor each other.
-            "bip": f"10.{100 + i}.0.1/24",
-            "pool": f"10.{110 + i}.0.0/16",
-        })
-    return nodes
+    groups = ["swarm_managers"] * managers + ["swarm_workers"] * workers
+    return [node_entry(name, i, f"node{i}", group, subnet)
+            for i, group in enumerate(groups, start=1)]
+
+
+def node_entry(lab, index, inventory_name, group, subnet):
+    """One node's layout; index picks its address and engine ranges."""
+    return {
+        "name": inventory_name,
+        "container": f"swarmops-{lab}-{inventory_name}",
+        # Deliberately not the inventory name: roles must map inventory -> node.
+        "hostname": f"{lab}-{inventory_name}",
+        "address": str(list(subnet.hosts())[10 + index - 1]),
+        "group": group,
+        # Per-node engine ranges that overlap neither the bridge nor each other.
+        "bip": f"10.{100 + index}.0.1/24",
+        "pool": f"10.{110 + index}.0.0/16",
+    }
 
 
 def start_node(name, node, network, image, keys):
@@ -478,6 +483,34 @@ def up(name, managers, workers, recreate=False):
     return start_lab(name, managers, workers)
 
 
+def grow(name, group, names):
+    """Add bare nodes to a running lab, as a user adds hosts to an inventory."""
+    ldir = lab_dir(name)
+    layout_file = ldir / "lab.json"
+    if not layout_file.exists():
+        raise LabError(f"lab {name} is not up; start it with `lab.py up --name {name}`")
+    layout = json.loads(layout_file.read_text())
+    taken = {n["name"] for n in layout["nodes"]}
+    if taken & set(names) or len(taken) + len(names) > MAX_NODES:
+        raise LabError(f"lab {name} has {sorted(taken)}; names must be new and the lab "
+                       f"at most {MAX_NODES} nodes")
+    subnet = ipaddress.ip_network(layout["subnet"])
+    new = [node_entry(name, len(taken) + i, node_name, group, subnet)
+           for i, node_name in enumerate(names, start=1)]
+    for node in new:
+        start_node(name, node, layout["network"], layout["image"], ldir / "lab_keys")
+    deadline = time.time() + 180
+    for node in new:
+        wait_for_node(node, deadline)
+    layout["nodes"] += new
+    key = "managers" if group == "swarm_managers" else "workers"
+    layout[key] += len(new)
+    layout_file.write_text(json.dumps(layout, indent=2))
+    record_host_keys(ldir, layout["nodes"])
+    log(f"lab {name} grew by {', '.join(names)} ({group})")
+    return write_inventory(ldir, layout["nodes"])
+
+
 def down(name, engine=False):
     """Remove this lab's containers (with their anonymous volumes), network and state."""
     if engine_answers():
@@ -521,8 +554,12 @@ def parse_args(argv):
     p_down = sub.add_parser("down", help="remove what the lab created")
     p_down.add_argument("--engine", action="store_true",
                         help="also stop the host dockerd if the lab started it")
+    p_grow = sub.add_parser("grow", help="add bare nodes to a running lab")
+    p_grow.add_argument("--group", choices=["swarm_managers", "swarm_workers"],
+                        default="swarm_workers")
+    p_grow.add_argument("names", nargs="+", help="inventory names of the new nodes")
     sub.add_parser("status", help="print the lab's layout as JSON")
-    for p in (p_up, p_down, sub.choices["status"]):
+    for p in (p_up, p_down, p_grow, sub.choices["status"]):
         p.add_argument("--name", default=os.environ.get("SWARMOPS_LAB_NAME", "lab"))
     return parser.parse_args(argv)
 
@@ -536,6 +573,8 @@ def main(argv=None):
         elif args.cmd == "image":
             ensure_engine()
             print(build_image())
+        elif args.cmd == "grow":
+            print(grow(args.name, args.group, args.names))
         elif args.cmd == "up":
             print(up(args.name, args.managers, args.workers, args.recreate))
         elif args.cmd == "down":
