@@ -35,17 +35,18 @@ def describe_node(name, hvars, manager, worker):
     """One node dict from a host's variables, its address resolved to an IP."""
     source = hvars.get("swarmops_node_address") or hvars.get("ansible_host") or name
     address, error = resolve_address(source)
-    advertise = hvars.get("swarmops_swarm_advertise_addr") or None
-    if advertise:
-        # An explicit advertise address may be an interface name: only an IP is compared.
-        advertise = resolve_address(advertise)[0] if any(c in str(advertise) for c in ".:") \
-            else None
+    explicit = str(hvars.get("swarmops_swarm_advertise_addr") or "")
+    # An explicit advertise address may name an interface (eth1): its IP is the host's to
+    # know, so it is neither resolved here nor compared with the swarm's.
+    interface = explicit if explicit and not any(c in explicit for c in ".:") else None
+    advertise = resolve_address(explicit)[0] if explicit and not interface else address
     return {
         "name": name,
         "source": str(source),
         "address": address,
         "address_error": error,
-        "advertise": advertise or address,
+        "advertise": None if interface else advertise,
+        "advertise_interface": interface,
         "aliases": list(hvars.get("swarmops_hosts_aliases") or []),
         "manager": manager,
         "worker": worker,

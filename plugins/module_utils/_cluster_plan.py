@@ -117,7 +117,8 @@ def swarm_state_problems(node, probe):
     if swarm["state"] != "active":
         return ["%s: its swarm state is %s (%s); make it leave (docker swarm leave --force) "
                 "and run again" % (name, swarm["state"], swarm.get("error") or "no error")]
-    wanted = node.get("advertise") or node.get("address")
+    wanted = None if node.get("advertise_interface") else \
+        node.get("advertise") or node.get("address")
     if wanted and swarm.get("node_addr") and swarm["node_addr"] != wanted:
         return ["%s is in a swarm advertising %s, but its inventory address is %s; set "
                 "swarmops_node_address: %s, or make it leave the swarm (docker swarm leave)"
@@ -180,9 +181,11 @@ def swarm_plan(nodes, probes, play_hosts, port=SWARM_PORT):
 
     Returns problems (each naming the host, what was found and the fix), bootstrap (the
     manager to init on or read tokens from; it may be outside the run), cluster_id (None
-    before init), endpoint (host:port to join) and to_join (run hosts outside any swarm).
+    before init), endpoint (host:port to join), to_join (run hosts outside any swarm) and
+    init (whether the bootstrap manager must initialize the swarm).
     """
-    problems = address_problems(nodes)
+    # Inventory-only checks (addresses among them) are swarm_topology_problems' to report.
+    problems = []
     for node in nodes:
         probe = probes.get(node["name"])
         if probe is None:
@@ -191,12 +194,12 @@ def swarm_plan(nodes, probes, play_hosts, port=SWARM_PORT):
         problems += engine_problems(node["name"], probe) + swarm_state_problems(node, probe)
     ids = cluster_ids(nodes, probes)
     if len(ids) > 1:
-        problems.append("the inventory's managers are in different swarms: %s; make the "
-                        "odd ones leave (docker swarm leave --force) or fix the inventory"
+        problems.append("the inventory's hosts are managers of different swarms: %s; make "
+                        "the odd ones leave (docker swarm leave --force) or fix the inventory"
                         % "; ".join("%s in %s" % (", ".join(names), cid)
                                     for cid, names in sorted(ids.items())))
         return {"problems": problems, "bootstrap": None, "cluster_id": None,
-                "endpoint": None, "to_join": []}
+                "endpoint": None, "to_join": [], "init": False}
     cluster_id = next(iter(ids), None)
     bootstrap, problem = choose_bootstrap(nodes, probes, play_hosts, cluster_id)
     problems += [problem] if problem else []

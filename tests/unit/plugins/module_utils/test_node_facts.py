@@ -1,0 +1,186 @@
+"""node_facts' parsers, fed command output recorded on lab nodes (fixtures/node_facts)."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ansible_collections.swarmops.cluster.plugins.module_utils import _node_facts as nf
+
+RECORDED = Path(__file__).resolve().parents[2] / "fixtures" / "node_facts"
+PACKAGES = ["docker.io", "python3-docker", "docker-ce", "nope"]
+
+
+def recorded(name):
+    """The text of one recorded output."""
+    return (RECORDED / name).read_text()
+
+
+def api_info(name):
+    """A recorded engine /info (fixtures/NAME.json) as `docker info --format json` prints it."""
+    return json.dumps(json.loads((RECORDED.parent / f"{name}.json").read_text())["info"])
+
+
+# ip -j addr show
+
+def test_ip_addr_leaves_out_loopback():
+    assert nf.parse_ip_addr(recorded("ip_addr_node1.json")) == {
+        "all_ipv4_addresses": ["10.101.0.1", "10.213.0.11", "10.111.0.1"],
+        "all_ipv6_addresses": []}
+
+
+def test_ip_addr_of_a_bare_host():
+    assert nf.parse_ip_addr(recorded("bare_ip_addr.json"))["all_ipv4_addresses"] == [
+        "172.17.0.2"]
+
+
+def test_ip_addr_sorts_families():
+    links = [{"addr_info": [{"family": "inet6", "local": "::1", "scope": "host"},
+                            {"family": "inet6", "local": "fd00::11", "scope": "global"},
+                            {"family": "inet6", "local": "fe80::1", "scope": "link"},
+                            {"family": "inet", "local": "10.0.0.1", "scope": "global"}]},
+             {"ifname": "dummy0"}]
+    assert nf.parse_ip_addr(json.dumps(links)) == {
+        "all_ipv4_addresses": ["10.0.0.1"], "all_ipv6_addresses": ["fd00::11", "fe80::1"]}
+
+
+# /etc/group
+
+def test_group_with_members():
+    assert nf.parse_group_file(recorded("etc_group.txt"), "docker") == {
+        "exists": True, "gid": 103, "members": ["swarmops"], "error": None}
+
+
+def test_group_without_members():
+    group = nf.parse_group_file(recorded("etc_group.txt"), "sudo")
+    assert (group["gid"], group["members"]) == (27, [])
+
+
+def test_group_missing_on_a_bare_host():
+    assert nf.parse_group_file(recorded("bare_etc_group.txt"), "docker") == {
+        "exists": False, "gid": None, "members": [], "error": None}
+
+
+def test_group_listed_twice():
+    text = recorded("etc_group.txt") + "docker:x:999:\n"
+    group = nf.parse_group_file(text, "docker")
+    assert group["exists"] and group["gid"] is None
+    assert "2 entries for group docker" in group["error"]
+
+
+@pytest.mark.parametrize("line", ["docker:x:103", "docker:x:abc:swarmops",
+                                  "docker:x:103:a:b"])
+def test_group_malformed_line(line):
+    group = nf.parse_group_file(recorded("bare_etc_group.txt") + line + "\n", "docker")
+    assert group["gid"] is None
+    assert "malformed /etc/group entry" in group["error"] and line in group["error"]
+
+
+def test_group_name_is_matched_whole():
+    assert not nf.parse_group_file("dockerroot:x:5:\n", "docker")["exists"]
+
+
+# daemon.json
+
+def test_daemon_json_recorded():
+    parsed = nf.parse_daemon_json(recorded("daemon.json"))
+    assert parsed["error"] is None
+    assert parsed["content"]["default-address-pools"] == [{"base": "10.111.0.0/16",
+                                                           "size": 24}]
+    assert parsed["content"]["log-opts"]["max-file"] == "3"
+
+
+def test_daemon_json_not_json_says_where():
+    parsed = nf.parse_daemon_json('{"bip": "10.101.0.1/24",}\n')
+    assert parsed["content"] is None
+    assert "line 1 column 25" in parsed["error"]
+
+
+def test_daemon_json_list_is_not_an_object():
+    assert nf.parse_daemon_json('[{"bip": "10.101.0.1/24"}]') == {
+        "content": None, "error": "not a JSON object"}
+
+
+# systemctl show
+
+def test_systemd_running_unit():
+    assert nf.parse_systemd_show(recorded("systemctl_show_docker.txt")) == {
+        "loaded": True, "active": True, "enabled": True}
+
+
+def test_systemd_stopped_unit():
+    assert nf.parse_systemd_show(recorded("systemctl_show_docker_stopped.txt")) == {
+        "loaded": True, "active": False, "enabled": True}
+
+
+def test_systemd_missing_unit():
+    assert nf.parse_systemd_show(recorded("bare_systemctl_show_docker.txt")) == {
+        "loaded": False, "active": False, "enabled": False}
+
+
+# docker info
+
+def test_engine_manager():
+    engine = nf.parse_engine_info(0, recorded("docker_info_manager.json"), "")
+    assert (engine["answering"], engine["error"], engine["version"]) == (
+        True, None, "20.10.24+dfsg1")
+    swarm = engine["swarm"]
+    assert (swarm["state"], swarm["is_manager"], swarm["node_addr"]) == (
+        "active", True, "10.213.0.11")
+    assert swarm["cluster_id"] == "xhbo4agleqohhz2l8d36ppuja"
+    assert swarm["manager_addrs"] == ["10.213.0.11:2377", "10.213.0.12:2377",
+                                      "10.213.0.13:2377"]
+    assert "remote_managers" not in swarm
+
+
+def test_engine_not_in_a_swarm():
+    swarm = nf.parse_engine_info(0, recorded("docker_info_inactive.json"), "")["swarm"]
+    assert (swarm["state"], swarm["node_id"], swarm["manager_addrs"]) == (
+        "inactive", None, [])
+
+
+def test_engine_worker_knows_its_managers_not_the_cluster_id():
+    swarm = nf.parse_engine_info(0, api_info("worker_active"), "")["swarm"]
+    assert (swarm["is_manager"], swarm["cluster_id"]) == (False, None)
+    assert swarm["manager_addrs"] == ["10.213.0.11:2377", "10.213.0.12:2377"]
+
+
+def test_engine_locked_swarm():
+    swarm = nf.parse_engine_info(0, recorded("docker_info_locked.json"), "")["swarm"]
+    assert swarm["state"] == "locked"
+    assert "docker swarm unlock" in swarm["error"]
+
+
+def test_engine_stopped_answers_rc0_with_server_errors():
+    engine = nf.parse_engine_info(0, recorded("docker_info_stopped.json"), "")
+    assert (engine["answering"], engine["swarm"], engine["version"]) == (False, None, None)
+    assert engine["error"].startswith("Cannot connect to the Docker daemon at unix://")
+
+
+def test_engine_failing_cli_reports_stderr():
+    engine = nf.parse_engine_info(1, "", "error during connect: boom\n")
+    assert (engine["answering"], engine["error"]) == (False, "error during connect: boom")
+
+
+def test_engine_non_json_output_is_not_answering():
+    engine = nf.parse_engine_info(0, "template: :1: bad\n", "")
+    assert (engine["answering"], engine["error"]) == (False, "template: :1: bad")
+
+
+# dpkg-query
+
+def test_packages_recorded_in_the_order_asked():
+    assert nf.parse_package_query(recorded("dpkg_query.txt"), PACKAGES) == {
+        "installed": ["docker.io", "python3-docker"], "missing": ["docker-ce", "nope"]}
+
+
+def test_packages_none_known_on_a_bare_host():
+    # dpkg-query names unknown packages on stderr only (and exits 1); stdout is empty.
+    assert "no packages found matching nope" in recorded("bare_dpkg_query.stderr.txt")
+    assert nf.parse_package_query(recorded("bare_dpkg_query.txt"), PACKAGES) == {
+        "installed": [], "missing": PACKAGES}
+
+
+def test_packages_half_installed_is_missing():
+    query = "docker.io half-installed\npython3-docker config-files\n"
+    assert nf.parse_package_query(query, ["docker.io", "python3-docker"])["installed"] == []
