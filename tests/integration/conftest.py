@@ -8,6 +8,7 @@ with SWARMOPS_INVENTORY=INV (the lab's inventories/lab, or your own hosts).
 import json
 import os
 import re
+import socket
 import subprocess
 from dataclasses import dataclass, field
 
@@ -31,9 +32,10 @@ class Cluster:
         return self.managers + self.workers
 
     def address(self, name):
-        """The address the roles give a host: swarmops_node_address, else ansible_host."""
+        """The IP the roles give a host: swarmops_node_address, else ansible_host, a name
+        resolved on the controller as the roles resolve it."""
         hvars = self.hostvars[name]
-        return hvars.get("swarmops_node_address") or hvars["ansible_host"]
+        return socket.gethostbyname(hvars.get("swarmops_node_address") or hvars["ansible_host"])
 
     def host(self, name):
         """A testinfra host for an inventory name (cached)."""

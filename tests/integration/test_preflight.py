@@ -7,6 +7,7 @@ taken before and after.
 
 import json
 import os
+import shlex
 import subprocess
 from pathlib import Path
 
@@ -51,6 +52,7 @@ def run_site(inventory, *options):
 def case(cluster, mutation):
     """(managers, workers, hostvars patch) of one bad-input case."""
     first, names = cluster.names[0], cluster.names
+    bridge = str(cluster.hostvars[first].get("swarmops_lab_bip", "")).split("/", maxsplit=1)[0]
     addr = cluster.hostvars[names[1]]["ansible_host"] if len(names) > 1 else "127.0.0.3"
     return {
         "even_managers": (names[:2], names[2:], {}),
@@ -59,8 +61,13 @@ def case(cluster, mutation):
         "duplicate_address": (names[:1], names[1:], {first: {"swarmops_node_address": addr}}),
         "address_not_on_host": (names[:1], names[1:],
                                 {first: {"swarmops_node_address": "127.0.0.2"}}),
-        "address_not_an_ip": (names[:1], names[1:],
-                              {first: {"swarmops_node_address": "node-one.example"}}),
+        "name_does_not_resolve": (names[:1], names[1:],
+                                  {first: {"swarmops_node_address": "node-one.invalid"}}),
+        # A name the controller resolves, to an address the host does not have.
+        "name_resolves_elsewhere": (names[:1], names[1:],
+                                    {first: {"swarmops_node_address": "localhost"}}),
+        # An address the host has (its engine's bridge), but not the one its swarm uses.
+        "advertise_differs": (names[:1], names[1:], {first: {"swarmops_node_address": bridge}}),
         "label_not_a_string": (names[:1], names[1:],
                                {first: {"swarmops_swarm_node_labels": {"port": 8080}}}),
         "unknown_availability": (names[:1], names[1:],
@@ -80,7 +87,9 @@ EXPECTED = {
     "host_in_both_groups": "in both the managers and the workers group",
     "duplicate_address": "share the address",
     "address_not_on_host": "is not configured on the host",
-    "address_not_an_ip": "is not an IP address",
+    "name_does_not_resolve": "does not resolve on the controller",
+    "name_resolves_elsewhere": "(localhost resolves to it) is not configured on the host",
+    "advertise_differs": "is in a swarm advertising",
     "label_not_a_string": "quote it",
     "unknown_availability": "swarmops_swarm_node_availability must be one of: active, pause, drain",
     "unknown_label_mode": "swarmops_swarm_node_labels_state",
@@ -95,11 +104,19 @@ def test_bad_inventory_fails_before_any_change(cluster, tmp_path, mutation):
     if mutation in ("even_managers", "host_in_both_groups", "unreachable_host") \
             and len(cluster.names) < 3:
         pytest.skip("needs three hosts")
+    if mutation == "advertise_differs" and "swarmops_lab_bip" not in \
+            cluster.hostvars[cluster.names[0]]:
+        pytest.skip("needs the lab's engine bridge address")
     before = fingerprint(cluster)
     result = run_site(write_inventory(cluster, tmp_path, *case(cluster, mutation)))
+    assert_refused_unchanged(cluster, result, EXPECTED[mutation], before)
+
+
+def assert_refused_unchanged(cluster, result, expected, before):
+    """The run failed in preflight naming the fix, and no host changed."""
     output = result.stdout + result.stderr
     assert result.returncode != 0, output[-3000:]
-    assert EXPECTED[mutation] in output, output[-3000:]
+    assert expected in output, output[-3000:]
     assert "Preflight" in output
     assert "changed=0" in output or "PLAY RECAP" not in output
     # After any_errors_fatal the next play's header still prints; none of its tasks may run.
@@ -116,3 +133,57 @@ def test_check_mode_on_converged_cluster_predicts_no_change(cluster):
     recap = output[output.index("PLAY RECAP"):]
     assert recap.count("changed=0") == len(cluster.names), recap
     assert fingerprint(cluster) == before
+
+
+# Host states preflight must refuse before any change: (break, restore, expected message).
+# Each runs as root on one node, a worker where there is one; restore puts it back.
+HOST_STATES = {
+    "engine_stopped": ("systemctl stop docker.socket docker.service",
+                       "systemctl start docker.service",
+                       "the Docker engine is installed but does not answer"),
+    "daemon_json_not_json": ("cp -p /etc/docker/daemon.json /root/daemon.json.preflight && "
+                             "echo '{broken' >> /etc/docker/daemon.json",
+                             "mv /root/daemon.json.preflight /etc/docker/daemon.json",
+                             "/etc/docker/daemon.json is not valid JSON"),
+    "docker_group_twice": ("cp -p /etc/group /root/group.preflight && "
+                           "echo 'docker:x:4242:' >> /etc/group",
+                           "mv /root/group.preflight /etc/group",
+                           "2 entries for group docker"),
+    # The node leaves and forms a swarm of its own: two swarms in one inventory.
+    "node_in_other_swarm": ("docker swarm leave --force && docker swarm init "
+                            "--advertise-addr {address} >/dev/null",
+                            "docker swarm leave --force",
+                            "are managers of different swarms"),
+}
+
+
+@pytest.mark.parametrize("state", sorted(HOST_STATES))
+def test_host_state_refused_before_any_change(cluster, state):
+    target = (cluster.workers or cluster.names)[-1]
+    if state == "node_in_other_swarm" and not cluster.workers:
+        pytest.skip("needs a worker that may leave")
+    breaker, restore, expected = HOST_STATES[state]
+    node = cluster.host(target)
+    node.check_output("sudo sh -c %s" % shlex.quote(
+        breaker.format(address=cluster.address(target))))
+    try:
+        before = fingerprint(cluster)
+        result = run_site(cluster.inventory)
+        assert_refused_unchanged(cluster, result, expected, before)
+        assert target in result.stdout
+    finally:
+        node.check_output("sudo sh -c %s" % shlex.quote(restore))
+        if state == "node_in_other_swarm":
+            rejoin(cluster, target)
+
+
+def rejoin(cluster, name):
+    """Put a node that left back into the cluster the way a user would, and drop the entry
+    its old membership left behind."""
+    result = run_site(cluster.inventory, "--limit", name)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    manager = cluster.host(cluster.managers[0])
+    down = manager.check_output("sudo docker node ls --filter role=worker --format "
+                                "'{{.ID}} {{.Status}}' | awk '$2 == \"Down\" {print $1}'")
+    if down.split():
+        manager.check_output("sudo docker node rm " + " ".join(down.split()))
