@@ -34,7 +34,16 @@ cluster-down:  ## remove the lab (and the host dockerd if the lab started it)
 site: venv  ## re-run site.yml against the running lab
 	$(BIN)/ansible-playbook -i $(LAB_INVENTORY) site.yml
 
-test: unit sanity lint molecule  ## every test: unit, sanity, lint, molecule (leaves no lab running)
+TEST_STAGES := unit sanity lint molecule
+# Each stage in turn, and the time each took at the end (also when one fails), so a slow
+# stage shows before it pushes a fresh run past CI's limit.
+test: venv  ## every test: unit, sanity, lint, molecule (leaves no lab running); stage times at the end
+	@times=""; for stage in $(TEST_STAGES); do start=$$(date +%s); \
+	  if ! $(MAKE) --no-print-directory $$stage; then \
+	    printf 'make test: %s FAILED after %ss%b\n' $$stage $$(( $$(date +%s) - start )) "$$times"; \
+	    exit 1; fi; \
+	  times="$$times\n  $$stage: $$(( $$(date +%s) - start ))s"; done; \
+	printf 'make test: stage times%b\n' "$$times"
 
 unit: venv  ## unit tests of the parsers and planners, on recorded engine responses
 	$(BIN)/pytest -q tests/unit

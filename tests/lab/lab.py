@@ -12,6 +12,7 @@ so it runs before the project's virtualenv exists.
 
 Every object the lab makes carries the label ``swarmops.lab=<name>``; ``down`` removes only
 objects with that label, and stops the host dockerd only if this lab started it.
+Nodes fetch their packages through one apt cache on the host (aptcache.py).
 """
 
 import argparse
@@ -26,6 +27,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+# The host's package cache for the nodes; beside this file (every user of lab.py has this
+# folder on sys.path).
+import aptcache
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -374,18 +379,51 @@ def make_key(ldir):
 
 
 def record_host_keys(ldir, nodes):
-    """known_hosts from the keys each node generated at first boot: strict checking works."""
+    """known_hosts from the keys each node generated at first boot: strict checking works,
+    whether the inventory names a node by address or by its DNS name."""
     lines = []
     for node in nodes:
         pub = docker("exec", node["container"], "cat",
                      "/etc/ssh/ssh_host_ed25519_key.pub").stdout.split()
-        lines.append(f"{node['address']} {pub[0]} {pub[1]}")
+        lines.append(f"{node['address']},{dns_name(ldir.name, node)} {pub[0]} {pub[1]}")
     (ldir / KNOWN_HOSTS).write_text("\n".join(lines) + "\n")
 
 
+def dns_name(lab, node):
+    """The name the controller resolves for a node (.test is reserved: never a real host)."""
+    return f"{node['name']}.{lab}.swarmops.test"
+
+
+def write_controller_hosts(lab, nodes):
+    """The lab's block in the controller's /etc/hosts, so inventories may use DNS names.
+
+    Rewritten in place: /etc/hosts may be a bind mount that a rename would fail on.
+    Lines outside the lab's own markers are kept as they are.
+    """
+    begin, end = f"# BEGIN swarmops lab {lab}", f"# END swarmops lab {lab}"
+    path = Path(os.environ.get("SWARMOPS_LAB_HOSTS_FILE", "/etc/hosts"))
+    lines, inside = [], False
+    for line in path.read_text().splitlines():
+        if line in (begin, end):
+            inside = line == begin
+            continue
+        if not inside:
+            lines.append(line)
+    if nodes:
+        lines += [begin] + [f"{n['address']} {dns_name(lab, n)}" for n in nodes] + [end]
+    with open(path, "r+", encoding="utf-8") as hosts:
+        hosts.write("\n".join(lines) + "\n")
+        hosts.truncate()
+
+
 def inventory_tree(ldir, nodes):
-    """The lab's inventory as a YAML-inventory tree, shaped like one for real VMs."""
+    """The lab's inventory as a YAML-inventory tree, shaped like one for real VMs.
+
+    With SWARMOPS_LAB_NAMES=1, ansible_host is each node's DNS name (resolved through the
+    controller's /etc/hosts), as in inventories of real hosts.
+    """
     known = ldir / KNOWN_HOSTS
+    by_name = os.environ.get("SWARMOPS_LAB_NAMES") == "1"
     tree = {"all": {"vars": {
         "ansible_user": USER,
         "ansible_become": True,
@@ -395,7 +433,8 @@ def inventory_tree(ldir, nodes):
     }, "children": {}}}
     for group in ("swarm_managers", "swarm_workers"):
         tree["all"]["children"][group] = {"hosts": {
-            n["name"]: {"ansible_host": n["address"], "swarmops_lab_bip": n["bip"],
+            n["name"]: {"ansible_host": dns_name(ldir.name, n) if by_name else n["address"],
+                        "swarmops_lab_bip": n["bip"],
                         "swarmops_lab_pool": n["pool"]}
             for n in nodes if n["group"] == group}}
     return tree
@@ -466,7 +505,10 @@ def start_lab(name, managers, workers):
     deadline = time.time() + 180
     for node in nodes:
         wait_for_node(node, deadline)
+    # Before anything installs on the nodes; warns and leaves them direct if it cannot.
+    aptcache.setup_lab(STATE, name, network, [n["container"] for n in nodes], host_mirror()[1])
     record_host_keys(ldir, nodes)
+    write_controller_hosts(name, nodes)
     log(f"lab {name} up: {len(nodes)} nodes on {subnet}")
     return write_inventory(ldir, nodes)
 
@@ -502,11 +544,14 @@ def grow(name, group, names):
     deadline = time.time() + 180
     for node in new:
         wait_for_node(node, deadline)
+    aptcache.setup_lab(STATE, name, layout["network"], [n["container"] for n in new],
+                       host_mirror()[1])
     layout["nodes"] += new
     key = "managers" if group == "swarm_managers" else "workers"
     layout[key] += len(new)
     layout_file.write_text(json.dumps(layout, indent=2))
     record_host_keys(ldir, layout["nodes"])
+    write_controller_hosts(name, layout["nodes"])
     log(f"lab {name} grew by {', '.join(names)} ({group})")
     return write_inventory(ldir, layout["nodes"])
 
@@ -523,7 +568,10 @@ def down(name, engine=False):
     ldir = lab_dir(name)
     if ldir.exists():
         shutil.rmtree(ldir)
+    write_controller_hosts(name, [])
+    aptcache.teardown_lab(STATE, name)
     if engine:
+        aptcache.stop_cache(STATE)
         stop_own_engine()
 
 
