@@ -16,6 +16,7 @@ from ansible_collections.swarmops.cluster.plugins.module_utils._labels import (
 AVAILABILITIES = ("active", "pause", "drain")
 DOCKER_FAMILIES = ("Debian", "Archlinux")
 
+
 def cluster_nodes(groups, hostvars, group_names=("swarm_managers", "swarm_workers")):
     """The hosts of the given groups, in inventory order, as node dicts.
 
@@ -30,6 +31,7 @@ def cluster_nodes(groups, hostvars, group_names=("swarm_managers", "swarm_worker
     workers = set(groups.get(group_names[1]) or []) if len(group_names) > 1 else set()
     return [describe_node(name, hostvars[name], name in managers, name in workers)
             for name in names]
+
 
 def describe_node(name, hvars, manager, worker):
     """One node dict from a host's variables, its address resolved to an IP."""
@@ -54,6 +56,7 @@ def describe_node(name, hvars, manager, worker):
         "availability": hvars.get("swarmops_swarm_node_availability", "active"),
     }
 
+
 def group_problems(nodes, allow_even_managers=False):
     """Manager/worker group membership that would make a broken or fragile swarm."""
     problems = []
@@ -72,6 +75,7 @@ def group_problems(nodes, allow_even_managers=False):
                         "role: remove it from one group" % ", ".join(both))
     return problems
 
+
 def node_setting_problems(nodes):
     """Labels and availability that the swarm_node module would refuse."""
     problems = []
@@ -88,10 +92,12 @@ def node_setting_problems(nodes):
                                ", ".join(AVAILABILITIES)))
     return problems
 
+
 def swarm_topology_problems(nodes, allow_even_managers=False):
     """Every problem of a swarm inventory, each naming its fix; [] when it is sound."""
     return (group_problems(nodes, allow_even_managers) + address_problems(nodes)
             + node_setting_problems(nodes))
+
 
 def docker_host_problems(facts, source="debian", name=None):
     """Why the docker role cannot work on a host, from its node_facts (one per line)."""
@@ -107,6 +113,7 @@ def docker_host_problems(facts, source="debian", name=None):
                         "swarmops_docker_source at debian" % name)
     return problems + engine_problems(name, facts.get("swarmops_node") or {})
 
+
 def swarm_plan(nodes, hostvars, play_hosts, outside=None, port=2377):
     """The swarm plan (see module_utils._cluster_plan.swarm_plan) from the run's facts.
 
@@ -121,6 +128,7 @@ def swarm_plan(nodes, hostvars, play_hosts, outside=None, port=2377):
         if not result.get("unreachable") and not result.get("failed"):
             probes[result["item"]] = facts.get("swarmops_node")
     return plan_swarm(nodes, probes, list(play_hosts), port)
+
 
 class FilterModule:
     """swarmops.cluster inventory checks."""

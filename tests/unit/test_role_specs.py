@@ -136,9 +136,9 @@ def test_checks_name_every_drift(tmp_path):
     role_dir = tmp_path / "drifted"
     write_role(role_dir,
                defaults={"kept": 1, "undocumented": "x", "changed": "{{ a }}", "typed": 1},
-               specs={"main": {"options": {
-                          "kept": {"default": 1}, "unset": {"default": []},
-                          "changed": {"default": "{{ b }}"}, "typed": {"default": True}}},
+               specs={"main": {"options": {"kept": {"default": 1}, "unset": {"default": []},
+                                           "changed": {"default": "{{ b }}"},
+                                           "typed": {"default": True}}},
                       "preflight": {"options": {"kept": {"default": 1}}}})
 
     names = find_name_problems(role_dir)

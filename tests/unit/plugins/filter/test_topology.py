@@ -256,4 +256,3 @@ def test_swarm_preflight_reports_an_address_problem_once():
     problems = (topology.swarm_topology_problems(nodes)
                 + topology.swarm_plan(nodes, hostvars, ["n1", "n2", "n3"])["problems"])
     assert len([p for p in problems if "gone.lab" in p]) == 1
-
