@@ -165,7 +165,7 @@ def test_host_state_refused_before_any_change(cluster, state):
     breaker, restore, expected = HOST_STATES[state]
     node = cluster.host(target)
     node.check_output("sudo sh -c %s" % shlex.quote(
-        breaker.format(address=cluster.address(target))))
+        breaker.replace("{address}", cluster.address(target))))
     try:
         before = fingerprint(cluster)
         result = run_site(cluster.inventory)
