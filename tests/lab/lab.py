@@ -21,7 +21,6 @@ import ipaddress
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -349,20 +348,11 @@ def wait_for_node(node, deadline):
     while time.time() < deadline:
         state = docker("exec", node["container"], "systemctl", "is-system-running",
                        check=False).stdout.strip()
-        if state in ("running", "degraded") and port_open(node["address"], 22):
+        if state in ("running", "degraded") and aptcache.port_open(node["address"], 22):
             return
         time.sleep(0.5)
     raise LabError(f"{node['container']} did not boot with SSH in time; "
                    f"see `docker logs {node['container']}`")
-
-
-def port_open(address, port):
-    """True when a TCP connect to a lab node's address succeeds."""
-    try:
-        with socket.create_connection((address, port), timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 def make_key(ldir):
