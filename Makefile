@@ -78,8 +78,9 @@ molecule: venv  ## the molecule scenarios against fresh labs
 	for s in $(MOLECULE_SCENARIOS); do $(BIN)/molecule test -s $$s || { rc=$$?; \
 	  $(BIN)/molecule destroy -s $$s || true; exit $$rc; }; done
 
-bench: venv  ## time the first site.yml run (by role) and the idempotent re-run
-	$(BIN)/python benchmarks/bench.py
+BENCH_ARGS ?=
+bench: venv  ## re-run time of site.yml vs the floor (ansible -m ping) and a community.docker baseline, on 3 and 5 nodes
+	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
 
 build: venv  ## build the collection artifact
 	$(BIN)/ansible-galaxy collection build --force --output-path build/

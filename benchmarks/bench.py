@@ -1,16 +1,29 @@
-"""Benchmark site.yml on the lab: the first run from bare nodes, split by role, and the
-idempotent re-run users make every day.
+"""Benchmark site.yml against a floor and a plain community.docker baseline, on the lab.
 
-  python3 benchmarks/bench.py [--managers 3] [--workers 0] [--reruns 3] [--keep]
+  python3 benchmarks/bench.py [--reruns 3] [--skip-5] [--keep]
 
-Starts a fresh lab named "bench" (the node image is reused from cache), prints a table and
-writes benchmarks/results/<UTC time>.json. The lab is removed afterwards unless --keep.
+One run, every lab made fresh from the cached node image:
+
+  stage 1  lab "bench" (3 managers): our first site.yml run (split by role); lab "bench5"
+           (3 managers): the baseline's first run (benchmarks/baseline/site.yml, only
+           community.docker and ansible.builtin). Then N rounds, each giving both labs the
+           floor (`ansible all -m ping`) and a re-run, in alternating order.
+  stage 2  lab "bench5" recreated with 3 managers + 2 workers: our first run; then N rounds
+           of floor and re-run on "bench" and "bench5" (--skip-5 leaves this stage out).
+
+Interleaving keeps drift in a shared machine's load out of the ratios: ours/baseline comes
+from stage 1, ours-5/ours-3 from stage 2. Prints the medians with their ratio to the floor of
+the same lab, the ratios against the issue's targets, task results per host of each re-run,
+our run by role and our slowest re-run tasks; writes benchmarks/results/<UTC time>.json.
+Exits 1 if a run fails, a first run changes nothing or a re-run changes anything. Labs are
+removed afterwards unless --keep.
 """
 
 import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -19,76 +32,312 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "benchmarks"
 sys.path.insert(0, str(ROOT / "tests" / "lab"))
+sys.path.insert(0, str(BENCH / "baseline"))
+import install_collections  # noqa: E402  pylint: disable=wrong-import-position
 import lab  # noqa: E402  pylint: disable=wrong-import-position
 
-LAB_NAME = "bench"
+OURS = ROOT / "site.yml"
+BASELINE = BENCH / "baseline" / "site.yml"
+TARGET_VS_BASELINE = 0.5
+TARGET_5_VS_3 = 1.2
 
 
-def timed_run(label):
-    """One ansible-playbook site.yml run with the role timer; its JSON plus wall time."""
-    with tempfile.NamedTemporaryFile(suffix=".json") as out:
-        env = dict(os.environ, SWARMOPS_LAB_NAME=LAB_NAME, SWARMOPS_BENCH_OUT=out.name,
-                   ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
-                   ANSIBLE_CALLBACK_PLUGINS=str(ROOT / "benchmarks" / "callback_plugins"),
+class BenchError(Exception):
+    """A run failed; the message carries the tail of its output."""
+
+
+def tool(name):
+    """An Ansible command from the Python running this script (.venv), else from PATH."""
+    beside = Path(sys.executable).parent / name
+    return str(beside) if beside.exists() else (shutil.which(name) or name)
+
+
+def ansible_env(phase, out=None):
+    """Environment of one ansible run in a phase: its lab, its own SSH control sockets,
+    community.docker only for the baseline, and the role timer when out is given."""
+    env = dict(os.environ, SWARMOPS_LAB_NAME=phase["lab"],
+               ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
+               ANSIBLE_SSH_CONTROL_PATH_DIR=phase["control_dir"])
+    # Ours resolves collections from ansible.cfg alone; only the baseline sees its cache.
+    for name in ("ANSIBLE_COLLECTIONS_PATH", "ANSIBLE_COLLECTIONS_PATHS"):
+        env.pop(name, None)
+    if phase.get("collections"):
+        env["ANSIBLE_COLLECTIONS_PATH"] = phase["collections"]
+    if out:
+        env.update(SWARMOPS_BENCH_OUT=out,
+                   ANSIBLE_CALLBACK_PLUGINS=str(BENCH / "callback_plugins"),
                    ANSIBLE_CALLBACKS_ENABLED="role_timer")
-        start = time.monotonic()
-        proc = subprocess.run(["ansible-playbook", "-i", str(ROOT / "inventories" / "lab"),
-                               str(ROOT / "site.yml")], env=env, cwd=ROOT,
-                              capture_output=True, text=True, check=False)
-        wall = time.monotonic() - start
-        if proc.returncode:
-            sys.exit(f"{label}: site.yml failed\n{proc.stdout[-4000:]}{proc.stderr[-2000:]}")
+    return env
+
+
+def run_timed(argv, env, label):
+    """Run one ansible command; its wall time in seconds. BenchError when it fails."""
+    start = time.monotonic()
+    proc = subprocess.run(argv, env=env, cwd=ROOT, capture_output=True, text=True,
+                          check=False)
+    wall = time.monotonic() - start
+    if proc.returncode:
+        raise BenchError(f"{label} failed (rc {proc.returncode})\n"
+                         f"{proc.stdout[-4000:]}{proc.stderr[-2000:]}")
+    return round(wall, 2)
+
+
+def playbook_run(phase, label):
+    """One ansible-playbook run of the phase's playbook: the role timer's JSON plus wall."""
+    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+        argv = [tool("ansible-playbook"), "-i", str(ROOT / "inventories" / "lab"),
+                str(phase["playbook"])]
+        wall = run_timed(argv, ansible_env(phase, out.name), f"{phase['name']}: {label}")
         result = json.loads(Path(out.name).read_text())
-    result["wall"] = round(wall, 2)
+    result["wall"] = wall
     return result
 
 
-def print_table(first, reruns):
-    """Per-role seconds of the first run and the median re-run."""
-    roles = list(first["roles"])
-    med = {r: statistics.median(x["roles"].get(r, 0.0) for x in reruns) for r in roles}
-    print(f"{'role':<16}{'first run (s)':>15}{'re-run, median (s)':>22}")
-    for role in roles:
-        print(f"{role:<16}{first['roles'][role]:>15.1f}{med[role]:>22.1f}")
-    print(f"{'total (wall)':<16}{first['wall']:>15.1f}"
-          f"{statistics.median(x['wall'] for x in reruns):>22.1f}")
-    print(f"changed: first run {first['changed']}, re-runs {[x['changed'] for x in reruns]}")
-    print("slowest tasks of the last re-run:")
-    for name, seconds in reruns[-1]["slowest_tasks"][:6]:
-        print(f"  {seconds:6.2f} s  {name}")
+def floor_run(phase):
+    """The floor: `ansible all -m ping` on the same lab, inventory and settings."""
+    argv = [tool("ansible"), "all", "-i", str(ROOT / "inventories" / "lab"),
+            "-m", "ansible.builtin.ping"]
+    return run_timed(argv, ansible_env(phase), f"{phase['name']}: floor")
+
+
+def close_control_sockets(control_dir):
+    """Stop the SSH control masters this phase's runs started, then drop their folder."""
+    for sock in Path(control_dir).iterdir():
+        try:
+            subprocess.run(["ssh", "-o", f"ControlPath={sock}", "-O", "exit", "bench-node"],
+                           capture_output=True, check=False, timeout=30)
+        except subprocess.TimeoutExpired:
+            log(f"could not stop the SSH master of {sock}; it exits when idle")
+    shutil.rmtree(control_dir, ignore_errors=True)
+
+
+def start_phase(phase):
+    """Fresh lab for the phase, its own control-socket folder, and its first run."""
+    log(f"{phase['name']}: lab {phase['lab']} "
+        f"({phase['managers']} managers, {phase['workers']} workers)")
+    start = time.monotonic()
+    lab.up(phase["lab"], phase["managers"], phase["workers"], recreate=True)
+    phase["control_dir"] = tempfile.mkdtemp(prefix="swarmops-bench-cp-")
+    result = {"lab": phase["lab"], "lab_up": round(time.monotonic() - start, 2),
+              "floor": [], "reruns": []}
+    log(f"{phase['name']}: first run")
+    result["first_run"] = playbook_run(phase, "first run")
+    return result
+
+
+def rounds(active, results, count, stage):
+    """count rounds; in each, every active phase gets a floor and a re-run, in an order
+    that alternates between rounds, so drift in the machine's load hits them alike. An
+    unrecorded ping first, so every recorded run finds its SSH connections open (as the
+    first re-run after a first run does)."""
+    for phase in active:
+        floor_run(phase)
+    for i in range(count):
+        order = active if i % 2 == 0 else active[::-1]
+        for phase in order:
+            res = results[phase["name"]]
+            log(f"{phase['name']}: floor and re-run {len(res['reruns']) + 1}")
+            res["floor"].append({"stage": stage, "wall": floor_run(phase)})
+            run = playbook_run(phase, f"re-run {len(res['reruns']) + 1}")
+            res["reruns"].append(dict(run, stage=stage))
+
+
+def stop_phase(phase, keep):
+    """Close the phase's SSH masters; remove its lab unless kept."""
+    if phase.get("control_dir"):
+        close_control_sockets(phase.pop("control_dir"))
+    if not keep:
+        lab.down(phase["lab"])
+
+
+def phases(collections):
+    """ours on 3 managers, the baseline on 3 fresh managers, ours on 3 managers + 2 workers."""
+    return (
+        {"name": "ours-3", "lab": "bench", "managers": 3, "workers": 0, "playbook": OURS},
+        # The baseline needs bare nodes of its own; "bench5" holds them until ours-5.
+        {"name": "baseline-3", "lab": "bench5", "managers": 3, "workers": 0,
+         "playbook": BASELINE, "collections": str(collections)},
+        {"name": "ours-5", "lab": "bench5", "managers": 3, "workers": 2, "playbook": OURS},
+    )
+
+
+def log(msg):
+    """Progress on stderr; the table goes to stdout."""
+    print(f"bench: {msg}", file=sys.stderr, flush=True)
+
+
+def median_wall(items, stage=None):
+    """Median wall time of runs or floors, of one stage or of all."""
+    return statistics.median(x["wall"] for x in items if stage in (None, x["stage"]))
+
+
+def host_results(run):
+    """Task results per host of one run, as "node1 10, node2 9"."""
+    return ", ".join(f"{h} {c['results']}" for h, c in run["hosts"].items())
+
+
+LABELS = {"ours-3": "ours (site.yml), 3 nodes", "baseline-3": "baseline, 3 nodes",
+          "ours-5": "ours (site.yml), 5 nodes"}
+# The table's rows: (phase, stage), in the order the ratios pair them.
+ROWS = (("baseline-3", 1), ("ours-3", 1), ("ours-3", 2), ("ours-5", 2))
+
+
+def print_summary(results):
+    """One row per phase and stage: first run, median re-run, the same lab's floor."""
+    print(f"\n{'what':<32}{'first run':>10}{'re-run':>9}{'range':>12}{'floor':>8}"
+          f"{'x floor':>9}   task results per host (each re-run)")
+    print(f"{'':<32}{'s':>10}{'median s':>9}{'s':>12}{'med. s':>8}")
+    shown = set()
+    for name, stage in ROWS:
+        runs = [r for r in results.get(name, {}).get("reruns", []) if r["stage"] == stage]
+        if not runs:
+            continue
+        res = results[name]
+        rerun, floor = median_wall(runs), median_wall(res["floor"], stage)
+        first = "-" if name in shown else f"{res['first_run']['wall']:.1f}"
+        shown.add(name)
+        label = LABELS[name] + (", stage 2" if name == "ours-3" and stage == 2 else "")
+        spread = f"{min(r['wall'] for r in runs):.2f}-{max(r['wall'] for r in runs):.2f}"
+        counts = " | ".join(sorted({host_results(r) for r in runs}))
+        print(f"{label:<32}{first:>10}{rerun:>9.2f}{spread:>12}{floor:>8.2f}"
+              f"{rerun / floor:>9.2f}   {counts}")
+    print("floor: `ansible all -m ping` on the same lab, inventory and ansible.cfg. Stage 1"
+          " interleaves ours-3\nwith the baseline, stage 2 ours-3 with ours-5. Each ratio"
+          " below is the median of its per-round\nratios (the two runs of a round are"
+          " adjacent in time), so it can differ a little from the\nratio of the medians.\n")
+    print_ratios(results)
+
+
+def ratios(results):
+    """The issue's ratios, each the median of per-round ratios within one stage (the two
+    runs of a round are adjacent in time): {name: (value, target or None)}."""
+    def ratio(num, den, stage, key="reruns"):
+        pairs = zip(*([x["wall"] for x in results[name][key] if x["stage"] == stage]
+                      for name in (num, den)))
+        return statistics.median(a / b for a, b in pairs)
+    found = {}
+    if "baseline-3" in results:
+        found["ours / baseline re-run"] = (ratio("ours-3", "baseline-3", 1), TARGET_VS_BASELINE)
+    if "ours-5" in results:
+        found["ours 5 nodes / 3 nodes re-run"] = (ratio("ours-5", "ours-3", 2), TARGET_5_VS_3)
+        found["floor 5 nodes / 3 nodes"] = (ratio("ours-5", "ours-3", 2, "floor"), None)
+    return found
+
+
+def print_ratios(results):
+    """The ratios with their targets."""
+    for text, (value, target) in ratios(results).items():
+        verdict = "" if target is None else \
+            f"   target <= {target} ({'meets' if value <= target else 'MISSES'})"
+        print(f"{text:<34}{value:>6.2f}{verdict}")
+
+
+def print_roles(res):
+    """Our first run and median re-run split by role."""
+    first, reruns = res["first_run"], res["reruns"]
+    print(f"\n{'ours-3 by role':<16}{'first run s':>12}{'re-run median s':>17}")
+    for role in first["roles"]:
+        med = statistics.median(x["roles"].get(role, 0.0) for x in reruns)
+        print(f"{role:<16}{first['roles'][role]:>12.1f}{med:>17.2f}")
+
+
+def print_slowest(title, runs, count):
+    """The slowest tasks over runs, by their median seconds (from task start to next)."""
+    tasks = {}
+    for run in runs:
+        for name, seconds in run["slowest_tasks"]:
+            tasks.setdefault(name, []).append(seconds)
+    slowest = sorted(tasks.items(), key=lambda kv: -statistics.median(kv[1]))[:count]
+    print(f"\nslowest tasks of {title} (median s):")
+    for name, seconds in slowest:
+        print(f"  {statistics.median(seconds):6.2f}  {name}")
+
+
+def problems(results):
+    """What makes the run a failure: a first run that changed nothing, a re-run that did."""
+    found = []
+    for name, res in results.items():
+        if not res["first_run"]["changed"]:
+            found.append(f"{name}: the first run on fresh nodes changed nothing")
+        for i, run in enumerate(res["reruns"], 1):
+            if run["changed"]:
+                found.append(f"{name}: re-run {i} changed {run['changed']}")
+    return found
+
+
+def write_json(args, results, versions, load_before):
+    """benchmarks/results/<UTC time>.json with every measurement."""
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    summary = {f"{name} stage {stage}": {"rerun_median": median_wall(res["reruns"], stage),
+                                         "floor_median": median_wall(res["floor"], stage)}
+               for name, res in results.items() for stage in (1, 2)
+               if any(r["stage"] == stage for r in res["reruns"])}
+    out = {"when": stamp, "reruns": args.reruns,
+           "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                       "load_avg_before": load_before, "load_avg_after": os.getloadavg()},
+           "baseline": {"ansible": install_collections.ANSIBLE_VERSION, **versions},
+           "summary": summary,
+           "ratios": {k: {"value": round(v, 3), "target": t}
+                      for k, (v, t) in ratios(results).items()},
+           "phases": results}
+    path = BENCH / "results" / f"{stamp}.json"
+    path.write_text(json.dumps(out, indent=2) + "\n")
+    print(f"\nwritten: {path.relative_to(ROOT)}")
+
+
+def measure(args, collections):
+    """Stage 1: ours-3 beside the baseline; stage 2: ours-3 beside ours-5. Each ratio the
+    issue sets comes from re-runs interleaved in one stage."""
+    ours3, base3, ours5 = phases(collections)
+    results = {}
+    try:
+        for phase in (ours3, base3):
+            results[phase["name"]] = start_phase(phase)
+        rounds([ours3, base3], results, args.reruns, stage=1)
+        stop_phase(base3, keep=args.keep)
+        if not args.skip_5:
+            results["ours-5"] = start_phase(ours5)
+            rounds([ours3, ours5], results, args.reruns, stage=2)
+    finally:
+        for phase in (ours3, base3, ours5):
+            stop_phase(phase, args.keep)
+    return results
 
 
 def main():
-    """Fresh lab, first run, re-runs, table, JSON."""
+    """Engine, image and baseline collections first; then the phases, table and JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--managers", type=int, default=3)
-    parser.add_argument("--workers", type=int, default=0)
-    parser.add_argument("--reruns", type=int, default=3)
-    parser.add_argument("--keep", action="store_true", help="leave the bench lab running")
+    parser.add_argument("--reruns", type=int, default=3, help="re-runs (and floors) per lab")
+    parser.add_argument("--skip-5", action="store_true", help="leave out the 5-node lab")
+    parser.add_argument("--keep", action="store_true",
+                        help="leave the labs running (bench: ours on 3 nodes; bench5: ours on "
+                             "5 nodes, or the baseline with --skip-5)")
     args = parser.parse_args()
-    # Engine and image first, so the lab-up time below is that of a cached image.
+    if args.reruns < 1:
+        parser.error("--reruns must be at least 1")
+    # Outside the timings: the host engine, the cached node image, community.docker.
     lab.ensure_engine()
     lab.build_image()
-    start = time.monotonic()
-    lab.up(LAB_NAME, args.managers, args.workers, recreate=True)
-    lab_up = round(time.monotonic() - start, 2)
+    collections, versions = install_collections.ensure()
+    load_before = os.getloadavg()
     try:
-        first = timed_run("first run")
-        reruns = [timed_run(f"re-run {i + 1}") for i in range(args.reruns)]
-    finally:
-        if not args.keep:
-            lab.down(LAB_NAME)
-    print(f"lab up (cached image, {args.managers + args.workers} nodes): {lab_up:.1f} s")
-    print_table(first, reruns)
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    result = {"when": stamp, "managers": args.managers, "workers": args.workers,
-              "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-              "lab_up": lab_up, "first_run": first, "reruns": reruns}
-    path = ROOT / "benchmarks" / "results" / f"{stamp}.json"
-    path.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"written: {path.relative_to(ROOT)}")
-    return 0 if first["changed"] and not any(x["changed"] for x in reruns) else 1
+        results = measure(args, collections)
+    except (BenchError, lab.LabError) as err:
+        print(f"bench: error: {err}", file=sys.stderr)
+        return 1
+    print_summary(results)
+    print_roles(results["ours-3"])
+    print_slowest("our re-run, 3 nodes", results["ours-3"]["reruns"], 8)
+    print_slowest("the baseline's re-run", results["baseline-3"]["reruns"], 5)
+    print(f"\nload average (1, 5, 15 min): {load_before} before, {os.getloadavg()} after;"
+          f" {os.cpu_count()} CPUs")
+    write_json(args, results, versions, load_before)
+    found = problems(results)
+    for problem in found:
+        print(f"bench: FAIL: {problem}", file=sys.stderr)
+    return 1 if found else 0
 
 
 if __name__ == "__main__":

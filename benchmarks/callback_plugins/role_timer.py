@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: swarmops.cluster contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Times a playbook run by role (wall clock between task starts) for benchmarks/bench.py."""
+"""Times a playbook run by role (wall clock between task starts) and counts each host's task
+results, for benchmarks/bench.py."""
 
 from __future__ import annotations
 
@@ -14,10 +15,14 @@ from ansible.plugins.callback import CallbackBase
 DOCUMENTATION = r"""
 name: role_timer
 type: aggregate
-short_description: Wall-clock time of a run split by role, written as JSON
+short_description: Wall-clock time of a run split by role, and task results per host, as JSON
 description:
-  - "Used by benchmarks/bench.py. Writes {roles: {name: seconds}, total: seconds,
-    changed: n} to the file named by SWARMOPS_BENCH_OUT."
+  - "Used by benchmarks/bench.py. Writes {roles: {name: seconds}, slowest_tasks: [[name,
+    seconds]], total: seconds, changed: n, hosts: {host: {results, ok, changed, skipped,
+    failures, unreachable}}} to the file named by SWARMOPS_BENCH_OUT."
+  - "Task results per host are counted as the play recap counts them: ok (which includes
+    changed) + skipped + failures + unreachable, i.e. every task result the host got,
+    delegated ones included."
 requirements:
   - SWARMOPS_BENCH_OUT names the output file
 """
@@ -57,12 +62,24 @@ class CallbackModule(CallbackBase):
     def v2_playbook_on_handler_task_start(self, task):
         self.v2_playbook_on_task_start(task, False)
 
+    @staticmethod
+    def _host_results(stats):
+        """Each host's recap counters and its number of task results."""
+        hosts = {}
+        for host in sorted(stats.processed):
+            counts = stats.summarize(host)
+            counts["results"] = (counts["ok"] + counts["skipped"] + counts["failures"]
+                                 + counts["unreachable"])
+            hosts[host] = counts
+        return hosts
+
     def v2_playbook_on_stats(self, stats):
         self._switch(None)
         changed = sum(stats.changed.values())
         slowest = sorted(self.tasks.items(), key=lambda kv: -kv[1])[:10]
         out = {"roles": {k: round(v, 2) for k, v in self.roles.items()},
                "slowest_tasks": [[k, round(v, 2)] for k, v in slowest],
-               "total": round(time.monotonic() - self.start, 2), "changed": changed}
+               "total": round(time.monotonic() - self.start, 2), "changed": changed,
+               "hosts": self._host_results(stats)}
         with open(os.environ["SWARMOPS_BENCH_OUT"], "w", encoding="utf-8") as handle:
             json.dump(out, handle)

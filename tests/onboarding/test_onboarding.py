@@ -49,7 +49,7 @@ def on_node(name, command):
                           capture_output=True,
                           text=True, env=env, cwd=ROOT, check=False)
     # Ad hoc shell output: "NAME | STATUS | rc=N >>" and then the command's stdout.
-    head, _, stdout = proc.stdout.partition(" >>\n")
+    head, _sep, stdout = proc.stdout.partition(" >>\n")
     assert re.search(rf"^{re.escape(name)} \| CHANGED \| rc=0$", head, re.MULTILINE), \
         proc.stdout[-2000:] + proc.stderr[-2000:]
     return stdout.strip()
