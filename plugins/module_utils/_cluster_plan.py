@@ -78,15 +78,20 @@ def host_address_problems(node, own):
     return problems
 
 
-def engine_problems(name, probe):
-    """Engine, daemon.json and docker group states no role can safely work with."""
-    problems = []
+def engine_down_problems(name, probe):
+    """An engine that is installed but does not answer: its swarm cannot be judged."""
     engine = probe.get("engine") or {}
     if engine.get("installed") and not engine.get("answering"):
-        problems.append("%s: the Docker engine is installed but does not answer (%s); start "
-                        "it (systemctl start docker; journalctl -u docker says why it "
-                        "stopped): its swarm membership cannot be judged while it is down"
-                        % (name, engine.get("error") or "no error given"))
+        return ["%s: the Docker engine is installed but does not answer (%s); start it "
+                "(systemctl start docker; journalctl -u docker says why it stopped): its "
+                "swarm membership cannot be judged while it is down"
+                % (name, engine.get("error") or "no error given")]
+    return []
+
+
+def engine_problems(name, probe):
+    """Engine, daemon.json and docker group states no role can safely work with."""
+    problems = engine_down_problems(name, probe)
     daemon = probe.get("daemon_json") or {}
     if daemon.get("error"):
         problems.append("%s: %s is not valid JSON (%s); fix or remove it - the docker role "
@@ -181,17 +186,20 @@ def swarm_plan(nodes, probes, play_hosts, port=SWARM_PORT):
 
     Returns problems (each naming the host, what was found and the fix), bootstrap (the
     manager to init on or read tokens from; it may be outside the run), cluster_id (None
-    before init), endpoint (host:port to join), to_join (run hosts outside any swarm) and
-    init (whether the bootstrap manager must initialize the swarm).
+    before init), endpoint (host:port to join), to_join (run hosts outside any swarm), init
+    (whether the bootstrap manager must initialize the swarm) and addresses (each node's
+    resolved address, so later tasks need not resolve again).
     """
-    # Inventory-only checks (addresses among them) are swarm_topology_problems' to report.
+    # Inventory-only checks (addresses among them) are swarm_topology_problems' to report,
+    # and daemon.json and the docker group the docker preflight's (docker_host_problems).
     problems = []
     for node in nodes:
         probe = probes.get(node["name"])
         if probe is None:
             continue
         problems += host_address_problems(node, probe.get("addresses") or [])
-        problems += engine_problems(node["name"], probe) + swarm_state_problems(node, probe)
+        problems += engine_down_problems(node["name"], probe)
+        problems += swarm_state_problems(node, probe)
     ids = cluster_ids(nodes, probes)
     if len(ids) > 1:
         problems.append("the inventory's hosts are managers of different swarms: %s; make "
@@ -199,7 +207,8 @@ def swarm_plan(nodes, probes, play_hosts, port=SWARM_PORT):
                         % "; ".join("%s in %s" % (", ".join(names), cid)
                                     for cid, names in sorted(ids.items())))
         return {"problems": problems, "bootstrap": None, "cluster_id": None,
-                "endpoint": None, "to_join": [], "init": False}
+                "endpoint": None, "to_join": [], "init": False,
+                "addresses": {n["name"]: n["address"] for n in nodes}}
     cluster_id = next(iter(ids), None)
     bootstrap, problem = choose_bootstrap(nodes, probes, play_hosts, cluster_id)
     problems += [problem] if problem else []
@@ -214,4 +223,5 @@ def swarm_plan(nodes, probes, play_hosts, port=SWARM_PORT):
                == "inactive"]
     return {"problems": problems, "bootstrap": bootstrap, "cluster_id": cluster_id,
             "endpoint": endpoint(addr, port) if addr else None, "to_join": to_join,
-            "init": bool(bootstrap) and cluster_id is None}
+            "init": bool(bootstrap) and cluster_id is None,
+            "addresses": {n["name"]: n["address"] for n in nodes}}

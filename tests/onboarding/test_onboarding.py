@@ -97,29 +97,28 @@ def fixture_old_nodes():
             "cluster_id": swarm_of(names[0])["Cluster"]["ID"]}
 
 
-def check_joined(names, cluster_id, manager):
+def onboard(group, names, old_nodes):
+    """Add bare nodes to the lab and run site.yml --limit on them: they, and only they,
+    change; they join the old nodes' swarm in their role; the old nodes stay as they were."""
+    grow(group, names)
+    changed = run_site("--limit", ",".join(names))
+    assert set(changed) == set(names)
+    manager = group == "swarm_managers"
     for name in names:
         swarm = swarm_of(name)
         assert swarm["LocalNodeState"] == "active", name
         assert swarm["ControlAvailable"] is manager, name
         if manager:
-            assert swarm["Cluster"]["ID"] == cluster_id, name
+            assert swarm["Cluster"]["ID"] == old_nodes["cluster_id"], name
+    assert fingerprints(old_nodes["names"]) == old_nodes["before"]
 
 
 def test_workers_join_with_limit(old_nodes):
-    grow("swarm_workers", NEW_WORKERS)
-    changed = run_site("--limit", ",".join(NEW_WORKERS))
-    assert set(changed) == set(NEW_WORKERS)
-    check_joined(NEW_WORKERS, old_nodes["cluster_id"], manager=False)
-    assert fingerprints(old_nodes["names"]) == old_nodes["before"]
+    onboard("swarm_workers", NEW_WORKERS, old_nodes)
 
 
 def test_managers_join_the_running_swarm_with_limit(old_nodes):
-    grow("swarm_managers", NEW_MANAGERS)
-    changed = run_site("--limit", ",".join(NEW_MANAGERS))
-    assert set(changed) == set(NEW_MANAGERS)
-    check_joined(NEW_MANAGERS, old_nodes["cluster_id"], manager=True)
-    assert fingerprints(old_nodes["names"]) == old_nodes["before"]
+    onboard("swarm_managers", NEW_MANAGERS, old_nodes)
     managers = inventory_hosts("swarm_managers")
     swarm = swarm_of(managers[0])
     assert swarm["Managers"] == len(managers) == 5, swarm

@@ -81,6 +81,7 @@ WORKERS = [node("w1", "10.213.0.21", manager=False), node("w2", "10.213.0.22", m
 CONVERGED = {"n1": lab_member(1), "n2": lab_member(2), "n3": lab_member(3)}
 BARE = {n["name"]: probe("inactive", [n["address"]]) for n in MANAGERS + WORKERS}
 BARE_WORKERS = {"w1": BARE["w1"], "w2": BARE["w2"]}
+ADDRESSES = {n["name"]: n["address"] for n in MANAGERS + WORKERS}
 
 
 def fake_dns(table):
@@ -272,7 +273,8 @@ def test_explicit_advertise_address_is_compared():
 def test_fresh_cluster_inits_on_the_first_manager():
     result = plan.swarm_plan(MANAGERS + WORKERS, BARE, ["n1", "n2", "n3", "w1", "w2"])
     assert result == {"problems": [], "bootstrap": "n1", "cluster_id": None, "init": True,
-                      "endpoint": "10.213.0.11:2377", "to_join": ["n2", "n3", "w1", "w2"]}
+                      "endpoint": "10.213.0.11:2377", "to_join": ["n2", "n3", "w1", "w2"],
+                      "addresses": ADDRESSES}
 
 
 def test_fresh_cluster_endpoint_is_the_explicit_advertise_address():
@@ -289,7 +291,8 @@ def test_bootstrap_is_the_first_manager_in_inventory_order():
 def test_converged_cluster_changes_nothing():
     result = plan.swarm_plan(MANAGERS, CONVERGED, ["n1", "n2", "n3"])
     assert result == {"problems": [], "bootstrap": "n1", "cluster_id": LAB_SWARM,
-                      "init": False, "endpoint": "10.213.0.11:2377", "to_join": []}
+                      "init": False, "endpoint": "10.213.0.11:2377", "to_join": [],
+                      "addresses": {n: ADDRESSES[n] for n in ("n1", "n2", "n3")}}
 
 
 def test_converged_cluster_endpoint_is_the_swarms_node_addr():
@@ -333,6 +336,14 @@ def test_every_plan_has_the_same_keys():
     probes = {"n1": lab_member(1), "n2": probe("other", ["172.17.0.2"])}
     split = plan.swarm_plan(nodes, probes, ["n1", "n2"])
     assert set(split) == set(plan.swarm_plan(MANAGERS, CONVERGED, ["n1"]))
+
+
+def test_plan_leaves_daemon_json_and_group_to_the_docker_preflight():
+    broken = dict(CONVERGED, n2=probe("manager", LAB_ADDRS[2], node_addr="10.213.0.12",
+                                      daemon_json="{",
+                                      group=recorded("etc_group.txt") + "docker:x:9:\n"))
+    assert len(plan.engine_problems("n2", broken["n2"])) == 2
+    assert plan.swarm_plan(MANAGERS, broken, ["n1", "n2", "n3"])["problems"] == []
 
 
 def test_every_host_problem_is_collected():
@@ -386,7 +397,8 @@ def test_limit_onboards_new_nodes_into_the_swarm_outside_the_run():
     result = plan.swarm_plan(MANAGERS + WORKERS, dict(CONVERGED, **BARE_WORKERS),
                              ["w1", "w2"])
     assert result == {"problems": [], "bootstrap": "n1", "cluster_id": LAB_SWARM,
-                      "init": False, "endpoint": "10.213.0.11:2377", "to_join": ["w1", "w2"]}
+                      "init": False, "endpoint": "10.213.0.11:2377", "to_join": ["w1", "w2"],
+                      "addresses": ADDRESSES}
 
 
 def test_limit_unreadable_manager_and_no_swarm_found():
