@@ -9,7 +9,8 @@ Each node is a dict: name, address, manager, worker (bools), labels, availabilit
 from __future__ import annotations
 
 from ansible_collections.swarmops.cluster.plugins.module_utils._cluster_plan import (
-    address_problems, engine_problems, resolve_address, swarm_plan as plan_swarm)
+    address_problems, engine_problems, probes_from_hostvars, resolve_address,
+    swarm_plan as plan_swarm)
 from ansible_collections.swarmops.cluster.plugins.module_utils._labels import (
     label_value_problems)
 
@@ -114,19 +115,14 @@ def docker_host_problems(facts, source="debian", name=None):
     return problems + engine_problems(name, facts.get("swarmops_node") or {})
 
 
-def swarm_plan(nodes, hostvars, play_hosts, outside=None, port=2377):
+def swarm_plan(nodes, hostvars, play_hosts, port=2377):
     """The swarm plan (see module_utils._cluster_plan.swarm_plan) from the run's facts.
 
     Probes of the run's hosts come from their node_facts; those of managers outside the run
-    (--limit) from the registered results of a delegated node_facts loop (outside).
+    (--limit) from the delegated node_facts reads that put facts on their names.
     """
-    probes = {}
-    for name in play_hosts:
-        probes[name] = (hostvars[name].get("ansible_facts") or {}).get("swarmops_node")
-    for result in (outside or {}).get("results") or []:
-        facts = result.get("ansible_facts") or {}
-        if not result.get("unreachable") and not result.get("failed"):
-            probes[result["item"]] = facts.get("swarmops_node")
+    outside = [n["name"] for n in nodes if n.get("manager") and n["name"] not in play_hosts]
+    probes = probes_from_hostvars(hostvars, list(play_hosts) + outside)
     return plan_swarm(nodes, probes, list(play_hosts), port)
 
 

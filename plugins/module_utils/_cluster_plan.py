@@ -39,6 +39,15 @@ def resolve_address(value, resolver=socket.getaddrinfo):
     return str(ipaddress.ip_address(answers[0][4][0].split("%")[0])), None
 
 
+def probes_from_hostvars(hostvars, names):
+    """Each host's swarmops_node fact (node_facts, also delegated), None when unread."""
+    probes = {}
+    for name in names:
+        facts = (hostvars[name].get("ansible_facts") or {}) if name in hostvars else {}
+        probes[name] = facts.get("swarmops_node")
+    return probes
+
+
 def address_problems(nodes):
     """Addresses that do not resolve, or that two hosts share."""
     problems = []

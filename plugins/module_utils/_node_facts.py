@@ -13,6 +13,13 @@ import json
 import os
 import stat
 
+from ansible_collections.swarmops.cluster.plugins.module_utils._gluster import (
+    GlusterError, run_gluster)
+from ansible_collections.swarmops.cluster.plugins.module_utils._gluster_peer import (
+    parse_pool_list)
+from ansible_collections.swarmops.cluster.plugins.module_utils._gluster_volume import (
+    parse_volume_info)
+from ansible_collections.swarmops.cluster.plugins.module_utils._mount import parse_mountinfo
 from ansible_collections.swarmops.cluster.plugins.module_utils._swarm import read_local
 
 CLI_ENV = {"LANG": "C", "LC_ALL": "C"}
@@ -43,6 +50,17 @@ def parse_group_file(text, name):
                 "error": "malformed /etc/group entry %r" % entries[0]}
     return {"exists": True, "gid": int(fields[2]), "error": None,
             "members": [m for m in fields[3].split(",") if m]}
+
+
+def parse_group_gids(text):
+    """Every group's GID in /etc/group; malformed lines are left out (parse_group_file
+    judges the one group the roles manage)."""
+    gids = {}
+    for line in text.splitlines():
+        fields = line.split(":")
+        if len(fields) == 4 and fields[2].isdigit():
+            gids.setdefault(fields[0], int(fields[2]))
+    return gids
 
 
 def parse_daemon_json(text):
@@ -146,3 +164,47 @@ def read_packages(module, packages):
         return parse_package_query(out, packages)
     installed = [p for p in packages if run_cli(module, ["pacman", "-Q", "--", p])[0] == 0]
     return {"installed": installed, "missing": [p for p in packages if p not in installed]}
+
+
+def read_gluster(module):
+    """The trusted pool and the volumes as this node's glusterd reports them."""
+    state = {"installed": module.get_bin_path("gluster") is not None, "answering": False,
+             "error": None, "pool": [], "volumes": []}
+    if not state["installed"]:
+        return state
+    try:
+        state["pool"] = parse_pool_list(run_gluster(module, ["pool", "list"]))
+        state["volumes"] = parse_volume_info(run_gluster(module, ["volume", "info"]))
+    except GlusterError as err:
+        state["error"] = err.msg
+        return state
+    state["answering"] = True
+    return state
+
+
+def read_paths(paths):
+    """What preflight judges of brick directories and mount points, path by path."""
+    try:
+        with open("/proc/self/mountinfo", encoding="utf-8") as handle:
+            mounts = {m["mount_point"]: m for m in parse_mountinfo(handle.read())}
+    except OSError:
+        mounts = {}
+    return {path: read_path(path, mounts.get(path)) for path in paths}
+
+
+def read_path(path, mount):
+    """Whether a directory exists, how many entries it holds, its brick volume-id, its mount.
+
+    A network filesystem mounted there is not looked into: a hung server would hang the
+    read, and its entries are the volume's, not data the mount would hide.
+    """
+    state = {"exists": os.path.isdir(path), "entries": 0, "volume_id": None,
+             "mount": {"source": mount["source"], "fstype": mount["fstype"]} if mount else None}
+    if not state["exists"] or (mount and mount["fstype"].startswith(("fuse", "nfs"))):
+        return state
+    state["entries"] = len(os.listdir(path))
+    try:
+        state["volume_id"] = os.getxattr(path, "trusted.glusterfs.volume-id").hex()
+    except OSError:
+        pass  # no such xattr (or no xattr support): not a brick
+    return state

@@ -33,6 +33,21 @@ options:
     description: The engine's configuration file.
     type: path
     default: /etc/docker/daemon.json
+  gluster:
+    description:
+      - Also read the GlusterFS trusted pool and volumes (C(gluster pool list) and
+        C(gluster volume info), both C(--xml)) when the C(gluster) command is installed.
+    type: bool
+    default: false
+  paths:
+    description:
+      - Directories to inspect - brick directories and mount points - for whether they
+        exist, how many entries they hold, their GlusterFS brick volume-id and what is
+        mounted exactly there.
+      - A network filesystem mounted on a path is not looked into.
+    type: list
+    elements: path
+    default: []
 notes:
   - Supports check mode; it never changes anything.
   - The docker CLI is asked with C(LANG=C) and C(--format) JSON output.
@@ -89,8 +104,20 @@ ansible_facts:
         group:
           description: C(name), C(exists), C(gid), C(members), C(error) (an unusable entry).
           type: dict
+        group_gids:
+          description: Every group in C(/etc/group) and its GID.
+          type: dict
         packages:
           description: C(installed) and C(missing) lists.
+          type: dict
+        gluster:
+          description: C(installed), C(answering), C(error), C(pool) (peers - uuid,
+            hostname, hostnames, connected, state, state_str, self) and C(volumes) (name,
+            id, status, type, replica, arbiter, bricks, options); null unless O(gluster).
+          type: dict
+        paths:
+          description: Per path of O(paths) - C(exists), C(entries), C(volume_id) (hex),
+            C(mount) (C(source), C(fstype) of what is mounted exactly there, or null).
           type: dict
 """
 
@@ -99,13 +126,15 @@ import socket
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.facts.system.distribution import DistributionFactCollector
 from ansible_collections.swarmops.cluster.plugins.module_utils._node_facts import (
-    parse_group_file, parse_ip_addr, read_daemon_json, read_engine, read_file_state,
-    read_packages, run_cli)
+    parse_group_file, parse_group_gids, parse_ip_addr, read_daemon_json, read_engine,
+    read_file_state, read_gluster, read_packages, read_paths, run_cli)
 
 ARGUMENT_SPEC = {
     "packages": {"type": "list", "elements": "str", "default": []},
     "group": {"type": "str", "default": "docker"},
     "daemon_json": {"type": "path", "default": "/etc/docker/daemon.json"},
+    "gluster": {"type": "bool", "default": False},
+    "paths": {"type": "list", "elements": "path", "default": []},
 }
 
 
@@ -128,7 +157,10 @@ def main():
         "daemon_json": dict(read_daemon_json(params["daemon_json"]),
                             path=params["daemon_json"]),
         "group": group,
+        "group_gids": parse_group_gids(group_file["text"]),
         "packages": read_packages(module, params["packages"]),
+        "gluster": read_gluster(module) if params["gluster"] else None,
+        "paths": read_paths(params["paths"]),
     }
     module.exit_json(changed=False, ansible_facts=facts)
 

@@ -410,7 +410,8 @@ def inventory_tree(ldir, nodes):
     """The lab's inventory as a YAML-inventory tree, shaped like one for real VMs.
 
     With SWARMOPS_LAB_NAMES=1, ansible_host is each node's DNS name (resolved through the
-    controller's /etc/hosts), as in inventories of real hosts.
+    controller's /etc/hosts), as in inventories of real hosts. SWARMOPS_LAB_STORAGE adds
+    the storage group.
     """
     known = ldir / KNOWN_HOSTS
     by_name = os.environ.get("SWARMOPS_LAB_NAMES") == "1"
@@ -427,7 +428,24 @@ def inventory_tree(ldir, nodes):
                         "swarmops_lab_bip": n["bip"],
                         "swarmops_lab_pool": n["pool"]}
             for n in nodes if n["group"] == group}}
+    storage = {name: hvars for name, hvars in
+               storage_group(os.environ.get("SWARMOPS_LAB_STORAGE", "")).items()
+               if name in {n["name"] for n in nodes}}
+    if storage:
+        tree["all"]["children"]["storage"] = {"hosts": storage}
     return tree
+
+
+def storage_group(spec):
+    """The storage group's hosts from SWARMOPS_LAB_STORAGE ("node1,node2,node3:arbiter").
+
+    Unset: no storage group, and the glusterfs role puts bricks on the managers.
+    """
+    hosts = {}
+    for item in filter(None, (part.strip() for part in spec.split(","))):
+        name, _sep, mark = item.partition(":")
+        hosts[name] = {"swarmops_glusterfs_arbiter": True} if mark == "arbiter" else {}
+    return hosts
 
 
 def script_inventory(name):
@@ -441,7 +459,8 @@ def script_inventory(name):
     out["all"] = {"vars": tree["vars"], "children": list(tree["children"])}
     for group, members in tree["children"].items():
         out[group] = {"hosts": list(members["hosts"])}
-        out["_meta"]["hostvars"].update(members["hosts"])
+        for host, hvars in members["hosts"].items():
+            out["_meta"]["hostvars"].setdefault(host, {}).update(hvars)
     return out
 
 

@@ -209,29 +209,31 @@ def bare_probe(addresses):
     return {"hostname": "bare", "addresses": addresses, "engine": dict(engine, installed=True)}
 
 
-def limit_run(outside_results):
-    """n1 (outside the run) manages the swarm; w1 joins it under --limit w1."""
+def limit_run(outside_facts):
+    """n1 (outside the run) manages the swarm; w1 joins it under --limit w1.
+
+    outside_facts: what the delegated node_facts read left on n1 (delegate_facts), or None
+    when it was unreachable or failed.
+    """
     groups = {"swarm_managers": ["n1"], "swarm_workers": ["w1"]}
     hostvars = {"n1": {"ansible_host": "node1.lab"},
                 "w1": {"ansible_host": "node2.lab",
                        "ansible_facts": {"swarmops_node": bare_probe(["10.213.0.12"])}}}
+    if outside_facts is not None:
+        hostvars["n1"]["ansible_facts"] = outside_facts
     nodes = topology.cluster_nodes(groups, hostvars)
-    return topology.swarm_plan(nodes, hostvars, ["w1"], {"results": outside_results})
+    return topology.swarm_plan(nodes, hostvars, ["w1"])
 
 
-def test_plan_reads_outside_managers_from_the_delegated_loop():
-    result = limit_run([{"item": "n1", "ansible_facts": {
-        "swarmops_node": lab_probe("10.213.0.11", ["10.213.0.11"])}}])
+def test_plan_reads_outside_managers_from_the_delegated_read():
+    result = limit_run({"swarmops_node": lab_probe("10.213.0.11", ["10.213.0.11"])})
     assert (result["problems"], result["bootstrap"], result["to_join"], result["endpoint"]) \
         == ([], "n1", ["w1"], "10.213.0.11:2377")
 
 
-@pytest.mark.parametrize("result", [
-    {"item": "n1", "unreachable": True, "msg": "ssh: connect to host node1.lab port 22"},
-    {"item": "n1", "failed": True, "ansible_facts": {}, "msg": "boom"},
-])
-def test_plan_cannot_tell_when_the_outside_manager_is_unread(result):
-    plan = limit_run([result])
+@pytest.mark.parametrize("facts", [None, {}])
+def test_plan_cannot_tell_when_the_outside_manager_is_unread(facts):
+    plan = limit_run(facts)
     assert any(p.startswith("cannot tell") and "n1 outside" in p for p in plan["problems"])
     assert not plan["init"]
 

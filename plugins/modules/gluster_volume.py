@@ -1,0 +1,218 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: swarmops.cluster contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A GlusterFS volume: create, grow, start / stop, options, auth.allow, delete."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: gluster_volume
+short_description: Create, grow, start, stop, tune or delete a GlusterFS volume
+version_added: 0.2.0
+description:
+  - Runs on one node of the trusted pool that holds every brick host (use C(delegate_to)).
+  - Creates the volume (C(replica N), or C(replica 3 arbiter 1) for two data bricks and an
+    arbiter), grows it when bricks are added to the list (C(add-brick), raising the replica
+    count or adding whole replica sets), starts or stops it, and sets the listed options
+    whose value differs. Options not listed are left alone.
+  - Refuses, before any change, C(replica 2) without an arbiter (split brain) unless
+    O(allow_split_brain=true), brick counts that do not make whole replica sets, and a
+    volume that has bricks the list lacks - taking bricks out is not this module's job.
+  - A brick host matches a listed one when the names are equal or resolve, on the node, to
+    a common address.
+  - Deleting needs O(delete_volume=true); brick directories and their data always stay.
+options:
+  name:
+    description: The volume's name.
+    type: str
+    required: true
+  state:
+    description:
+      - V(started) - the volume exists and is started; V(stopped) - exists, stopped;
+        V(absent) - deleted (with O(delete_volume=true)).
+    type: str
+    choices: [started, stopped, absent]
+    default: started
+  bricks:
+    description:
+      - The bricks, in order. Consecutive groups of O(replica) bricks form a replica set;
+        with O(arbiter=1) the last brick of each set is the arbiter.
+      - Needed to create the volume; bricks listed after the existing ones are added.
+    type: list
+    elements: dict
+    suboptions:
+      host:
+        description: The brick host's name or address, as the pool knows it.
+        type: str
+        required: true
+      path:
+        description: The brick directory on that host.
+        type: path
+        required: true
+  replica:
+    description: Copies of each file. Raising it with new bricks grows every replica set.
+    type: int
+  arbiter:
+    description: C(1) makes the last brick of each replica 3 set an arbiter.
+    type: int
+    choices: [0, 1]
+    default: 0
+  allow_split_brain:
+    description: Accept C(replica 2) without an arbiter.
+    type: bool
+    default: false
+  force:
+    description: Pass C(force) to create and add-brick (bricks on a root filesystem, or two
+      bricks of one set on one host).
+    type: bool
+    default: false
+  options:
+    description: Volume options (C(gluster volume set)), compared by value.
+    type: dict
+    default: {}
+  auth_allow:
+    description: Addresses or patterns that may mount the volume (C(auth.allow)), compared
+      as a set.
+    type: list
+    elements: str
+  delete_volume:
+    description: Let O(state=absent) stop and delete the volume.
+    type: bool
+    default: false
+  wait_timeout:
+    description: Seconds to wait for every brick to be online after create, start or
+      add-brick.
+    type: int
+    default: 120
+notes:
+  - Supports check mode and diff mode.
+  - Reads C(gluster volume info --xml) and C(gluster volume status --xml).
+author:
+  - swarmops.cluster contributors (@swarmops)
+"""
+
+EXAMPLES = r"""
+- name: A volume with a copy of everything on three nodes, open to the cluster only
+  swarmops.cluster.gluster_volume:
+    name: dockerdir
+    replica: 3
+    bricks:
+      - {host: 10.0.0.11, path: /srv/gluster/dockerdir/brick}
+      - {host: 10.0.0.12, path: /srv/gluster/dockerdir/brick}
+      - {host: 10.0.0.13, path: /srv/gluster/dockerdir/brick}
+    auth_allow: [10.0.0.11, 10.0.0.12, 10.0.0.13]
+  delegate_to: "{{ groups['storage'][0] }}"
+  run_once: true
+
+- name: Two data nodes and an arbiter
+  swarmops.cluster.gluster_volume:
+    name: dockerdir
+    replica: 3
+    arbiter: 1
+    bricks:
+      - {host: 10.0.0.11, path: /srv/gluster/dockerdir/brick}
+      - {host: 10.0.0.12, path: /srv/gluster/dockerdir/brick}
+      - {host: 10.0.0.13, path: /srv/gluster/dockerdir/arbiter}
+"""
+
+RETURN = r"""
+actions:
+  description: What was done (or would be, in check mode), in order.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"action": "add-brick", "bricks": ["10.0.0.14:/srv/b"], "replica": 4,
+            "force": false}]
+volume:
+  description: The volume after the change (as planned, in check mode); empty once deleted.
+  returned: always
+  type: dict
+  contains:
+    name:
+      description: The volume's name.
+      type: str
+    id:
+      description: The volume's UUID.
+      type: str
+    status:
+      description: C(Created), C(Started) or C(Stopped).
+      type: str
+    replica:
+      description: Copies of each file.
+      type: int
+    arbiter:
+      description: Arbiter bricks per replica set.
+      type: int
+    bricks:
+      description: C(name), C(host), C(path), C(uuid), C(arbiter) of each brick.
+      type: list
+    options:
+      description: The volume's reconfigured options.
+      type: dict
+"""
+
+import socket
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.swarmops.cluster.plugins.module_utils._gluster import (
+    GlusterError, fail)
+from ansible_collections.swarmops.cluster.plugins.module_utils._gluster_volume import (
+    PlanError, apply_actions, describe, plan_volume, predict_volume, read_volume,
+    wait_bricks_online, wanted_options)
+
+ARGUMENT_SPEC = {
+    "name": {"type": "str", "required": True},
+    "state": {"type": "str", "choices": ["started", "stopped", "absent"], "default": "started"},
+    "bricks": {"type": "list", "elements": "dict", "options": {
+        "host": {"type": "str", "required": True},
+        "path": {"type": "path", "required": True}}},
+    "replica": {"type": "int"},
+    "arbiter": {"type": "int", "choices": [0, 1], "default": 0},
+    "allow_split_brain": {"type": "bool", "default": False},
+    "force": {"type": "bool", "default": False},
+    "options": {"type": "dict", "default": {}},
+    "auth_allow": {"type": "list", "elements": "str"},
+    "delete_volume": {"type": "bool", "default": False},
+    "wait_timeout": {"type": "int", "default": 120},
+}
+
+
+def resolve_hosts(names):
+    """{name: [addresses]} as the node resolves them; unresolvable names map to []."""
+    result = {}
+    for name in set(names):
+        try:
+            result[name] = sorted({a[4][0] for a in socket.getaddrinfo(name, None)})
+        except (socket.gaierror, UnicodeError, OSError):
+            result[name] = []
+    return result
+
+
+def main():
+    """Read the volume, plan, apply unless check mode, wait for its bricks, report."""
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    params, actions = module.params, []
+    try:
+        current = read_volume(module, params["name"])
+        hosts = [b["host"] for b in params["bricks"] or []] + \
+            [b["host"] for b in (current or {}).get("bricks", [])]
+        actions = plan_volume(current, params, resolve_hosts(hosts))
+        after = predict_volume(current, actions, params["name"])
+        if actions and not module.check_mode:
+            apply_actions(module, params["name"], actions)
+            after = read_volume(module, params["name"])
+        if after and after["status"] == "Started" and not module.check_mode and \
+                any(a["action"] in ("create", "start", "add-brick") for a in actions):
+            wait_bricks_online(module, after, params["wait_timeout"])
+    except PlanError as err:
+        module.fail_json(msg=str(err), actions=[])
+    except GlusterError as err:
+        fail(module, err, actions=actions)
+    keys = set(wanted_options(params))
+    module.exit_json(changed=bool(actions), actions=actions, volume=after or {},
+                     diff={"before": describe(current, keys), "after": describe(after, keys)})
+
+
+if __name__ == "__main__":
+    main()
