@@ -147,7 +147,7 @@ def plan_growth(current, desired, added):
                                desired.get("arbiter") or 0))
         return None
     sets = max(current["brick_count"] // max(current["replica"], 1), 1)
-    if current["arbiter"] or (desired.get("arbiter") or 0):
+    if current["arbiter"] or desired.get("arbiter"):
         raise PlanError("volume %s has an arbiter; an arbiter volume does not grow by single "
                         "bricks - nothing was changed" % current["name"])
     if replica < current["replica"]:

@@ -15,6 +15,8 @@ fstype of what is mounted exactly there, or None).
 
 from __future__ import annotations
 
+from ansible_collections.swarmops.cluster.plugins.module_utils._mount import option_problems
+
 GID_RANGE = (100, 999)
 
 
@@ -63,9 +65,11 @@ def count_problems(data, arbiters, two_node_arbiter):
 
 
 def path_problems(settings):
-    """Bricks must not live under the mount point, nor the mount point under a brick."""
+    """Bricks must not live under the mount point, nor the mount point under a brick; the
+    mount options must make a valid fstab field."""
     mount = settings["mount_point"].rstrip("/") or "/"
-    problems = []
+    problems = ["%s (swarmops_glusterfs_mount_options)" % p
+                for p in option_problems(settings.get("mount_options") or [])]
     for key in ("brick_dir", "arbiter_brick_dir"):
         brick = (settings.get(key) or "").rstrip("/")
         if not brick:
@@ -234,6 +238,14 @@ def choose_probe_from(storage, probes, volume_name):
     return storage[0] if storage else None
 
 
+def not_yet_provisioned(layout, addresses, play_hosts, volume):
+    """Storage nodes outside the run that hold no brick of the volume (when it exists)."""
+    if volume is None:
+        return []
+    hosts = {b["host"] for b in volume.get("bricks") or []}
+    return [n for n in layout["storage"] if n not in play_hosts and addresses[n] not in hosts]
+
+
 def mount_sources(nodes, layout, addresses, volume):
     """Each node's mount source and backup volfile servers.
 
@@ -269,6 +281,15 @@ def storage_plan(nodes, storage, probes, play_hosts, settings):
         return plan
     addresses = {n["name"]: n["address"] for n in nodes}
     volume = find_volume(layout["storage"], probes, settings["volume"])
+    waiting = not_yet_provisioned(layout, addresses, play_hosts, volume)
+    if waiting:
+        # Under --limit, a storage node outside the run that is not in the volume yet has
+        # no glusterd or brick directory: it joins when a run includes it.
+        plan["warnings"].append("%s: in the storage group but outside this run and not in "
+                                "the volume yet; run site.yml with --limit %s to add it"
+                                % (", ".join(waiting), ",".join(waiting)))
+        layout = dict(layout, data=[n for n in layout["data"] if n not in waiting],
+                      storage=[n for n in layout["storage"] if n not in waiting])
     bricks, replica, arbiter, force = brick_list(layout, addresses, settings, volume)
     by_address = {addresses[n]: n for n in layout["storage"]}
     plan["problems"] += (

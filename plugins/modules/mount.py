@@ -148,7 +148,7 @@ ARGUMENT_SPEC = {
     "backup_volfile_servers": {"type": "list", "elements": "str", "default": []},
     "requires_units": {"type": "list", "elements": "str"},
     "dump": {"type": "int", "default": 0},
-    "passno": {"type": "int", "default": 0},
+    "passno": {"type": "int", "default": 0, "no_log": False},
     "state": {"type": "str", "default": "mounted",
               "choices": ["mounted", "present", "unmounted", "absent"]},
     "fstab": {"type": "path", "default": "/etc/fstab"},

@@ -24,12 +24,23 @@ class Cluster:
     hostvars: dict
     managers: list
     workers: list
+    storage: list = field(default_factory=list)
     hosts: dict = field(default_factory=dict)
 
     @property
     def names(self):
         """Every cluster host, managers first."""
         return self.managers + self.workers
+
+    @property
+    def storage_nodes(self):
+        """The GlusterFS nodes: the storage group, else the managers (as the role does)."""
+        return self.storage or self.managers
+
+    def arbiter(self):
+        """The storage node marked as the arbiter, or None."""
+        return next((n for n in self.storage_nodes
+                     if self.hostvars[n].get("swarmops_glusterfs_arbiter")), None)
 
     def address(self, name):
         """The IP the roles give a host: swarmops_node_address, else ansible_host, a name
@@ -73,7 +84,8 @@ def fixture_cluster():
     data = read_inventory(path)
     cluster = Cluster(inventory=path, hostvars=data["_meta"]["hostvars"],
                       managers=list(data.get("swarm_managers", {}).get("hosts", [])),
-                      workers=list(data.get("swarm_workers", {}).get("hosts", [])))
+                      workers=list(data.get("swarm_workers", {}).get("hosts", [])),
+                      storage=list(data.get("storage", {}).get("hosts", [])))
     assert cluster.managers, f"{path} has no swarm_managers: nothing to verify"
     return cluster
 

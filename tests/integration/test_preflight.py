@@ -14,8 +14,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-# What any role would change: the files it writes, swarm membership, every node's spec.
-FINGERPRINT = ("sudo sh -c 'md5sum /etc/hosts /etc/docker/daemon.json; "
+# What any role would change: the files it writes, groups, swarm membership, every node's
+# spec, the trusted pool, the volume and what is mounted on its mount point.
+FINGERPRINT = ("sudo sh -c 'md5sum /etc/hosts /etc/docker/daemon.json /etc/fstab /etc/group; "
+               "gluster pool list 2>/dev/null | sort; gluster volume info 2>/dev/null; "
+               "grep \" /opt/docker \" /proc/self/mountinfo | cut -d\" \" -f5-; "
                "docker info --format \"{{.Swarm.LocalNodeState}} {{.Swarm.NodeID}} "
                "{{.Swarm.ControlAvailable}}\"; "
                "docker node inspect --format \"{{.ID}} {{.Spec}}\" "
@@ -26,8 +29,11 @@ def fingerprint(cluster):
     return {name: cluster.host(name).check_output(FINGERPRINT) for name in cluster.names}
 
 
-def write_inventory(cluster, tmp_path, managers, workers, hostvars_patch=None):
-    """A YAML inventory of the cluster's hosts with the given groups and patched vars."""
+def write_inventory(cluster, tmp_path, managers, workers, hostvars_patch=None, storage=None):
+    """A YAML inventory of the cluster's hosts with the given groups and patched vars.
+
+    storage: the storage group (default: the cluster's own, when it has one).
+    """
     def hvars(name):
         merged = {k: v for k, v in cluster.hostvars[name].items()
                   if k.startswith("ansible_") or k.startswith("swarmops_")}
@@ -36,6 +42,11 @@ def write_inventory(cluster, tmp_path, managers, workers, hostvars_patch=None):
     tree = {"all": {"children": {
         "swarm_managers": {"hosts": {n: hvars(n) for n in managers}},
         "swarm_workers": {"hosts": {n: hvars(n) for n in workers}}}}}
+    storage = cluster.storage if storage is None else storage
+    if storage:
+        tree["all"]["children"]["storage"] = {"hosts": {
+            n: hvars(n) if n in cluster.hostvars else {"ansible_host": "ghost.invalid"}
+            for n in storage}}
     path = tmp_path / "hosts.yml"
     path.write_text(json.dumps(tree))
     return path
@@ -50,8 +61,11 @@ def run_site(inventory, *options):
 
 
 def case(cluster, mutation):
-    """(managers, workers, hostvars patch) of one bad-input case."""
-    first, names = cluster.names[0], cluster.names
+    """(managers, workers, hostvars patch[, storage group]) of one bad-input case."""
+    first, names, storage = cluster.names[0], cluster.names, cluster.storage_nodes
+
+    def everyone(**hvars):
+        return {n: hvars for n in names}
     bridge = str(cluster.hostvars[first].get("swarmops_lab_bip", "")).split("/", maxsplit=1)[0]
     addr = cluster.hostvars[names[1]]["ansible_host"] if len(names) > 1 else "127.0.0.3"
     return {
@@ -76,6 +90,19 @@ def case(cluster, mutation):
                                {first: {"swarmops_swarm_node_labels_state": "append"}}),
         "unknown_docker_source": (names[:1], names[1:],
                                   {first: {"swarmops_docker_source": "snap"}}),
+        # Storage: layouts that split brain or cannot be built, bad paths and options.
+        "storage_replica_2": (cluster.managers, cluster.workers, {}, storage[:2]),
+        "storage_one_node": (cluster.managers, cluster.workers, {}, storage[:1]),
+        "storage_unknown_peer": (cluster.managers, cluster.workers, {},
+                                 storage + ["ghost"]),
+        "brick_under_mount_point": (cluster.managers, cluster.workers, everyone(
+            swarmops_glusterfs_brick_dir="/opt/docker/brick")),
+        "volume_has_other_bricks": (cluster.managers, cluster.workers, everyone(
+            swarmops_glusterfs_brick_dir="/srv/gluster/elsewhere/brick")),
+        "mount_options_malformed": (cluster.managers, cluster.workers, everyone(
+            swarmops_glusterfs_mount_options=["rw,noatime"])),
+        # GID 100 is Debian's "users" group on every node.
+        "gid_taken": (cluster.managers, cluster.workers, everyone(swarmops_docker_gid=100)),
         # Loopback, where no SSH server listens: the host cannot be reached.
         "unreachable_host": (names[:1], names[1:], {names[-1]: {"ansible_host": "127.0.0.2"}}),
     }[mutation]
@@ -94,6 +121,13 @@ EXPECTED = {
     "unknown_availability": "swarmops_swarm_node_availability must be one of: active, pause, drain",
     "unknown_label_mode": "swarmops_swarm_node_labels_state",
     "unknown_docker_source": "swarmops_docker_source",
+    "storage_replica_2": "replica 2 without an arbiter splits brain",
+    "storage_one_node": "a replicated volume needs at least 3",
+    "storage_unknown_peer": "ghost is in the storage group but not in the swarm's groups",
+    "brick_under_mount_point": "overlap",
+    "volume_has_other_bricks": "that are not storage nodes' bricks in the inventory",
+    "mount_options_malformed": "mount option 'rw,noatime' is malformed",
+    "gid_taken": "belongs to group users there",
     # any_errors_fatal stops the first play at fact gathering; ansible names the fix.
     "unreachable_host": "Make sure this host can be reached over ssh",
 }
@@ -104,6 +138,8 @@ def test_bad_inventory_fails_before_any_change(cluster, tmp_path, mutation):
     if mutation in ("even_managers", "host_in_both_groups", "unreachable_host") \
             and len(cluster.names) < 3:
         pytest.skip("needs three hosts")
+    if mutation == "storage_replica_2" and cluster.arbiter() in cluster.storage_nodes[:2]:
+        pytest.skip("an arbiter layout has two data nodes by design")
     if mutation == "advertise_differs" and "swarmops_lab_bip" not in \
             cluster.hostvars[cluster.names[0]]:
         pytest.skip("needs the lab's engine bridge address")
@@ -120,7 +156,8 @@ def assert_refused_unchanged(cluster, result, expected, before):
     assert "Preflight" in output
     assert "changed=0" in output or "PLAY RECAP" not in output
     # After any_errors_fatal the next play's header still prints; none of its tasks may run.
-    provisioning = output.partition("PLAY [Provision the swarm]")[2]
+    assert "PLAY [Provision the cluster]" in output or "PLAY RECAP" not in output
+    provisioning = output.partition("PLAY [Provision the cluster]")[2]
     assert "TASK [" not in provisioning, "provisioning began"
     assert fingerprint(cluster) == before
 
@@ -149,6 +186,10 @@ HOST_STATES = {
                            "echo 'docker:x:4242:' >> /etc/group",
                            "mv /root/group.preflight /etc/group",
                            "2 entries for group docker"),
+    # Something else mounted over the volume's mount point (stacked on it; umount lifts it).
+    "mount_point_taken": ("mount -t tmpfs -o size=1m swarmops-preflight /opt/docker",
+                          "umount /opt/docker",
+                          "/opt/docker already has swarmops-preflight (tmpfs) mounted"),
     # The node leaves and forms a swarm of its own: two swarms in one inventory.
     "node_in_other_swarm": ("docker swarm leave --force && docker swarm init "
                             "--advertise-addr {address} >/dev/null",

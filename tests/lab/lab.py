@@ -90,7 +90,7 @@ printf 'AuthorizedKeysFile .ssh/authorized_keys /etc/ssh/lab_keys/%%u\nUseDNS no
 rm -f /etc/ssh/ssh_host_*
 cat > /etc/systemd/system/lab-firstboot.service <<'UNIT'
 [Unit]
-Description=Lab node first boot: SSH host keys and a plain /etc/hosts like a VM has
+Description=Lab node boot: SSH host keys and a plain /etc/hosts like a VM has (kept across reboots)
 Before=ssh.service
 DefaultDependencies=no
 After=local-fs.target
@@ -98,7 +98,8 @@ After=local-fs.target
 Type=oneshot
 RemainAfterExit=yes
 ExecStart=/usr/bin/ssh-keygen -A
-ExecStart=/bin/sh -c 'cp /etc/hosts /run/hosts.lab && umount /etc/hosts && cp /run/hosts.lab /etc/hosts || true'
+ExecStart=/bin/sh -c 'cp /etc/hosts /run/hosts.lab && umount /etc/hosts || true'
+ExecStart=/bin/sh -c '[ -e /var/lib/lab-hosts ] || cp /run/hosts.lab /etc/hosts; touch /var/lib/lab-hosts'
 [Install]
 WantedBy=multi-user.target
 RequiredBy=ssh.service

@@ -2,8 +2,9 @@
 
 Run by the default molecule scenario's side_effect step, after converge and idempotence,
 against the scenario's lab (SWARMOPS_LAB_NAME): three managers grow by two workers, then by
-two managers, each with `site.yml --limit NEW -vvv`; then a full run adds the new nodes to
-the old nodes' /etc/hosts blocks and a re-run changes nothing. No run may print a join token.
+two managers (storage nodes: their bricks join the volume), each with `site.yml --limit NEW
+-vvv`; then a full run adds the new nodes to the old nodes' /etc/hosts blocks and fstab
+lines, and a re-run changes nothing. No run may print a join token.
 The tests run in file order and build on each other, as the scenario does.
 """
 
@@ -22,7 +23,7 @@ LAB = os.environ.get("SWARMOPS_LAB_NAME", "lab")
 NEW_WORKERS = ["delta", "epsilon"]
 NEW_MANAGERS = ["node4", "node5"]
 # What onboarding may not touch on a node that is already in the cluster.
-NODE_FINGERPRINT = ("md5sum /etc/hosts /etc/docker/daemon.json; "
+NODE_FINGERPRINT = ("md5sum /etc/hosts /etc/docker/daemon.json /etc/fstab /etc/group; "
                     "docker node inspect --format '{{.ID}} {{.Spec}}' self")
 
 
@@ -124,14 +125,21 @@ def test_managers_join_the_running_swarm_with_limit(old_nodes):
     assert swarm["Managers"] == len(managers) == 5, swarm
     assert swarm["Nodes"] == len(managers) + len(inventory_hosts("swarm_workers"))
     assert {swarm_of(m)["Cluster"]["ID"] for m in managers} == {old_nodes["cluster_id"]}
+    # The managers are the storage nodes: probed from a running peer, their bricks added
+    # with the replica count raised to one copy per node, and the volume mounted on them.
+    info = on_node(managers[0], "gluster volume info dockerdir")
+    assert "Number of Bricks: 1 x 5 = 5" in info, info
+    for name in NEW_MANAGERS:
+        assert on_node(name, "findmnt -n -o FSTYPE /opt/docker") == "fuse.glusterfs", name
 
 
 def test_full_run_adds_new_nodes_to_old_hosts_blocks_then_rerun_changes_nothing(old_nodes):
     changed = run_site()
-    # Only the /etc/hosts blocks of the nodes that were there before the last --limit run
-    # change: they do not list the managers that joined last.
+    # Only the nodes that were there before the last --limit run change, twice each: their
+    # /etc/hosts blocks and their fstab lines do not list the managers that joined last (the
+    # fstab's backup-volfile-servers; read at mount time only, so no remount).
     earlier = old_nodes["names"] + NEW_WORKERS
     assert {name for name, count in changed.items() if count} == set(earlier), changed
-    assert all(changed[name] == 1 for name in earlier), changed
+    assert all(changed[name] == 2 for name in earlier), changed
     changed = run_site()
     assert set(changed.values()) == {0}, changed

@@ -91,10 +91,15 @@ def test_a_brick_under_the_mount_point_or_around_it_is_refused(brick_dir, mount)
     assert any("overlap" in p for p in result["problems"])
 
 
+def test_malformed_mount_options_are_refused():
+    result = plan(nodes(), ["n1", "n2", "n3"], mount_options=["rw,noatime"])
+    assert any("'rw,noatime' is malformed" in p for p in result["problems"])
+
+
 def test_growing_keeps_the_volume_brick_order_and_raises_the_replica():
     live = volume(["10.0.0.2", "10.0.0.1", "10.0.0.3"])
     probes = {"n1": probe(["10.0.0.2", "10.0.0.3"], [live])}
-    result = plan(nodes(5), ["n1", "n2", "n3", "n4", "n5"], probes, play=["n4"])
+    result = plan(nodes(5), ["n1", "n2", "n3", "n4", "n5"], probes, play=["n4", "n5"])
     assert result["problems"] == []
     assert [b["host"] for b in result["bricks"]] == [
         "10.0.0.2", "10.0.0.1", "10.0.0.3", "10.0.0.4", "10.0.0.5"]
@@ -202,3 +207,11 @@ def test_an_explicit_gid_wins_and_an_unread_first_manager_needs_one():
     probes = {"n1": None, "n2": probe(), "n3": probe()}
     assert "could not be read" in sp.gid_plan(nodes(), probes, ["n2"])["problems"][0]
     assert sp.gid_plan(nodes(), probes, ["n2"], explicit=2001)["gid"] == 2001
+
+
+def test_under_limit_an_outside_storage_node_not_in_the_volume_waits_for_its_run():
+    live = volume(["10.0.0.1", "10.0.0.2", "10.0.0.3"])
+    probes = {"n1": probe(["10.0.0.2", "10.0.0.3"], [live])}
+    result = plan(nodes(5), ["n1", "n2", "n3", "n4", "n5"], probes, play=["n4"])
+    assert [b["host"] for b in result["bricks"]][-1] == "10.0.0.4" and result["replica"] == 4
+    assert "n5: in the storage group but outside this run" in result["warnings"][0]
