@@ -1,13 +1,13 @@
-"""Install community.docker for the benchmark's baseline playbook, without Ansible Galaxy.
+"""Install community.docker and ansible.posix for the benchmark's baseline, without Galaxy.
 
   python3 benchmarks/baseline/install_collections.py      # prints the collections path
 
-The baseline (benchmarks/baseline/site.yml) is built from community.docker and
-ansible.builtin only. community.docker is not part of ansible-core, and Galaxy may be out of
-reach, so it comes from PyPI: the `ansible` community package bundles every collection. Its
-wheel is downloaded once (`pip download --no-deps`) into .cache/bench/, checked against a
-pinned SHA-256, and only ansible_collections/community/docker/ is extracted into
-.cache/bench/collections/. A no-op when that version is already there.
+The baseline (benchmarks/baseline/site.yml) is built from community.docker, ansible.posix
+(its fstab mount) and ansible.builtin only. Neither collection is part of ansible-core, and
+Galaxy may be out of reach, so they come from PyPI: the `ansible` community package bundles
+every collection. Its wheel is downloaded once (`pip download --no-deps`) into
+.cache/bench/, checked against a pinned SHA-256, and only those two collections are
+extracted into .cache/bench/collections/. A no-op when they are already there.
 
 community.docker declares community.library_inventory_filtering_v1 as a dependency, but only
 its inventory plugins import it; the modules the baseline uses do not, so it is left out.
@@ -33,7 +33,8 @@ COLLECTIONS = CACHE / "collections"
 ANSIBLE_VERSION = "12.3.0"
 WHEEL = f"ansible-{ANSIBLE_VERSION}-py3-none-any.whl"
 WHEEL_SHA256 = "cd156f82fa87f7a899212b0efa9f7ca3a24d609212de9f78428a572eb01e5414"
-PREFIXES = ("ansible_collections/community/docker/",)
+PREFIXES = ("ansible_collections/community/docker/", "ansible_collections/ansible/posix/")
+NAMES = {".".join(p.split("/")[1:3]) for p in PREFIXES}
 MARKER = COLLECTIONS / ".installed"
 
 
@@ -99,7 +100,9 @@ def installed():
         recorded = json.loads(MARKER.read_text())
     except (FileNotFoundError, ValueError):
         return None
-    return recorded["collections"] if recorded.get("ansible") == ANSIBLE_VERSION else None
+    if recorded.get("ansible") != ANSIBLE_VERSION or set(recorded["collections"]) != NAMES:
+        return None
+    return recorded["collections"]
 
 
 def ensure():

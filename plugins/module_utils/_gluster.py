@@ -11,6 +11,7 @@ the planners before they reach argv. Private to this collection.
 
 from __future__ import annotations
 
+import socket
 import xml.etree.ElementTree as ET
 
 GLUSTER_ENV = {"LANG": "C", "LC_ALL": "C"}
@@ -82,6 +83,18 @@ def _hint_for(stderr):
     if "Connection failed" in (stderr or ""):
         return " (glusterd is not answering; start it: systemctl start glusterd)"
     return ""
+
+
+def resolve_names(names):
+    """{name: [addresses]} as the node resolves them (an address resolves to itself);
+    unresolvable names map to []. Peers and bricks match by address through it."""
+    result = {}
+    for name in set(names):
+        try:
+            result[name] = sorted({a[4][0] for a in socket.getaddrinfo(name, None)})
+        except (socket.gaierror, UnicodeError, OSError):
+            result[name] = []
+    return result
 
 
 def fail(module, err, **result):

@@ -290,7 +290,8 @@ def apply_actions(module, name, actions):
     for action in actions:
         run_gluster(module, command_of(name, action))
         if action["action"] == "add-brick" and action.get("replica"):
-            run_gluster(module, ["volume", "heal", name, "full"])
+            # `heal ... full` answers in plain text even with --xml.
+            run_gluster(module, ["volume", "heal", name, "full"], xml=False)
 
 
 def read_volume(module, name):

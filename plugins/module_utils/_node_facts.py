@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import stat
 
 from ansible_collections.swarmops.cluster.plugins.module_utils._gluster import (
@@ -139,6 +140,14 @@ def run_cli(module, argv):
     if binary is None:
         return None, "", "%s is not installed" % argv[0]
     return module.run_command([binary] + argv[1:], environ_update=CLI_ENV)
+
+
+def own_names(module):
+    """The host's names and configured addresses (loopback left out)."""
+    _rc, out, _err = run_cli(module, ["ip", "-j", "addr", "show"])
+    addrs = parse_ip_addr(out or "[]")
+    return [socket.gethostname(), socket.getfqdn()] + addrs["all_ipv4_addresses"] + \
+        addrs["all_ipv6_addresses"]
 
 
 def read_engine(module):

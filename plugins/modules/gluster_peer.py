@@ -87,16 +87,13 @@ pool:
       type: bool
 """
 
-import socket
-
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.swarmops.cluster.plugins.module_utils._gluster import (
-    GlusterError, fail, run_gluster)
+    GlusterError, fail, resolve_names, run_gluster)
 from ansible_collections.swarmops.cluster.plugins.module_utils._gluster_peer import (
     PlanError, apply_actions, brick_host_uuids, is_self, parse_peers, plan_peers,
     predict_pool, wait_connected)
-from ansible_collections.swarmops.cluster.plugins.module_utils._node_facts import (
-    parse_ip_addr, run_cli)
+from ansible_collections.swarmops.cluster.plugins.module_utils._node_facts import own_names
 
 ARGUMENT_SPEC = {
     "peers": {"type": "list", "elements": "str", "required": True},
@@ -105,33 +102,14 @@ ARGUMENT_SPEC = {
 }
 
 
-def resolve_names(names):
-    """{name: [addresses]} as the node resolves them; unresolvable names map to []."""
-    result = {}
-    for name in names:
-        try:
-            result[name] = sorted({a[4][0] for a in socket.getaddrinfo(name, None)})
-        except (socket.gaierror, UnicodeError, OSError):
-            result[name] = []
-    return result
-
-
-def own_names(module):
-    """The node's own names and addresses, loopback included."""
-    _rc, out, _err = run_cli(module, ["ip", "-j", "addr", "show"])
-    addrs = parse_ip_addr(out or "[]")
-    return set(addrs["all_ipv4_addresses"] + addrs["all_ipv6_addresses"]) | {
-        socket.gethostname(), socket.getfqdn(), "localhost", "127.0.0.1", "::1"}
-
-
 def main():
     """Read the pool, plan, apply unless check mode, wait, report."""
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    params = module.params
+    params, actions = module.params, []
     try:
         pool = parse_peers(run_gluster(module, ["pool", "list"]))
         addresses = resolve_names(params["peers"] + [n for p in pool for n in p["hostnames"]])
-        own = own_names(module)
+        own = set(own_names(module)) | {"localhost", "127.0.0.1", "::1"}
         bricks = brick_host_uuids(run_gluster(module, ["volume", "info"])) \
             if params["state"] == "absent" else {}
         actions = plan_peers(pool, params["peers"], params["state"], addresses, own, bricks)
@@ -147,7 +125,7 @@ def main():
     except PlanError as err:
         module.fail_json(msg=str(err), actions=[])
     except GlusterError as err:
-        fail(module, err, actions=[])
+        fail(module, err, actions=actions)
     module.exit_json(changed=bool(actions), actions=actions, pool=pool,
                      diff={"before": {"pool": before}, "after": {"pool": after_names}})
 

@@ -152,11 +152,9 @@ volume:
       type: dict
 """
 
-import socket
-
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.swarmops.cluster.plugins.module_utils._gluster import (
-    GlusterError, fail)
+    GlusterError, fail, resolve_names)
 from ansible_collections.swarmops.cluster.plugins.module_utils._gluster_volume import (
     PlanError, apply_actions, describe, plan_volume, predict_volume, read_volume,
     wait_bricks_online, wanted_options)
@@ -178,17 +176,6 @@ ARGUMENT_SPEC = {
 }
 
 
-def resolve_hosts(names):
-    """{name: [addresses]} as the node resolves them; unresolvable names map to []."""
-    result = {}
-    for name in set(names):
-        try:
-            result[name] = sorted({a[4][0] for a in socket.getaddrinfo(name, None)})
-        except (socket.gaierror, UnicodeError, OSError):
-            result[name] = []
-    return result
-
-
 def main():
     """Read the volume, plan, apply unless check mode, wait for its bricks, report."""
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
@@ -197,7 +184,7 @@ def main():
         current = read_volume(module, params["name"])
         hosts = [b["host"] for b in params["bricks"] or []] + \
             [b["host"] for b in (current or {}).get("bricks", [])]
-        actions = plan_volume(current, params, resolve_hosts(hosts))
+        actions = plan_volume(current, params, resolve_names(hosts))
         after = predict_volume(current, actions, params["name"])
         if actions and not module.check_mode:
             apply_actions(module, params["name"], actions)

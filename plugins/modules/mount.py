@@ -131,14 +131,11 @@ backup_file:
   type: str
 """
 
-import socket
-
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.swarmops.cluster.plugins.module_utils._mount import (
     PlanError, apply_mount_actions, plan_mount, read_mount, read_text, render_line,
     write_fstab)
-from ansible_collections.swarmops.cluster.plugins.module_utils._node_facts import (
-    parse_ip_addr, run_cli)
+from ansible_collections.swarmops.cluster.plugins.module_utils._node_facts import own_names
 
 ARGUMENT_SPEC = {
     "path": {"type": "path", "required": True},
@@ -155,14 +152,6 @@ ARGUMENT_SPEC = {
     "backup": {"type": "bool", "default": True},
     "timeout": {"type": "int", "default": 60},
 }
-
-
-def own_names(module):
-    """The node's names and addresses: a src host among them is the node's own glusterd."""
-    _rc, out, _err = run_cli(module, ["ip", "-j", "addr", "show"])
-    addrs = parse_ip_addr(out or "[]")
-    return [socket.gethostname(), socket.getfqdn()] + addrs["all_ipv4_addresses"] + \
-        addrs["all_ipv6_addresses"]
 
 
 def main():

@@ -1,6 +1,5 @@
 """The gluster runner's envelope and the pool / volume parsers, on XML recorded in the lab."""
 
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -90,8 +89,22 @@ def test_brick_holders_by_peer_uuid():
     assert holders["64331238-353d-4c56-a156-5f092a0850e8"] == ["gv 10.213.0.11:/srv/gluster/t/brick"]
 
 
-def test_heal_info_element_names():
-    root = ET.fromstring("<cliOutput><healInfo><bricks><brick><name>h:/b</name><status>"
-                         "Transport endpoint is not connected</status><numberOfEntries>-"
-                         "</numberOfEntries></brick></bricks></healInfo></cliOutput>")
-    assert gv.parse_heal_info(root) == {"h:/b": {"connected": False, "pending": None}}
+def test_heal_info_with_a_node_down_counts_pending_on_the_others():
+    heal = gv.parse_heal_info(recorded("heal_info_pending_node_down.xml"))
+    assert heal["10.213.0.11:/srv/gluster/dockerdir/brick"] == {"connected": True, "pending": 6}
+    assert heal["10.213.0.13:/srv/gluster/dockerdir/brick"] == {"connected": False,
+                                                                "pending": None}
+
+
+def test_volume_status_with_a_node_down_lacks_its_brick():
+    status = gv.parse_volume_status(recorded("volume_status_node_down.xml"))
+    assert "10.213.0.13:/srv/gluster/dockerdir/brick" not in status or not status[
+        "10.213.0.13:/srv/gluster/dockerdir/brick"]["online"]
+    assert status["10.213.0.11:/srv/gluster/dockerdir/brick"]["online"]
+
+
+def test_a_stopped_peer_is_in_the_pool_but_disconnected():
+    pool = gp.parse_pool_list(recorded("pool_list_node3_down.xml"))
+    down = [p for p in pool if not p["connected"]]
+    assert [p["hostname"] for p in down] == ["10.213.0.13"]
+    assert down[0]["state_str"] == gp.IN_CLUSTER
