@@ -79,25 +79,43 @@ def is_self(name, addresses, own):
     return name in own or bool(set(addresses.get(name) or []) & set(own))
 
 
+def check_names(peers, addresses, pool):
+    """Names glusterd can probe: not empty, not an option, resolvable on the node."""
+    bad = [repr(n) for n in peers if not n or n.startswith("-")]
+    unresolved = [n for n in peers if n and not n.startswith("-") and not addresses.get(n)
+                  and not any(n in p["hostnames"] for p in pool)]
+    problems = (["%s cannot be peer names" % ", ".join(bad)] if bad else []) + \
+        (["%s do(es) not resolve on this node; use an address, or a name in DNS or its "
+          "/etc/hosts" % ", ".join(unresolved)] if unresolved else [])
+    if problems:
+        raise PlanError("%s - nothing was changed" % "; ".join(problems))
+
+
 def plan_peers(pool, peers, state, addresses, own, bricks=None):
     """[{action, peer}] that bring the listed peers into (or out of) the pool.
 
     own: the node's names and addresses; bricks: brick_host_uuids of the volumes (absent).
+    A host listed twice (by name and by address) gets one action.
     """
-    actions = []
+    check_names(peers, addresses, pool)
+    actions, planned = [], set()
     for name in peers:
-        if is_self(name, addresses, own):
+        here = {name} | set(addresses.get(name) or [])
+        if is_self(name, addresses, own) or here & planned:
             continue
         peer = find_peer(pool, name, addresses)
         if state == "present" and peer is None:
             actions.append({"action": "probe", "peer": name})
-        elif state == "absent" and peer is not None:
+            planned |= here
+        elif state == "absent" and peer is not None and peer["uuid"] not in planned:
             actions.append({"action": "detach", "peer": name, "uuid": peer["uuid"]})
+            planned |= here | {peer["uuid"]}
     held = ["%s holds bricks %s" % (a["peer"], ", ".join((bricks or {})[a["uuid"]]))
             for a in actions if a["action"] == "detach" and (bricks or {}).get(a["uuid"])]
     if held:
-        raise PlanError("%s; remove its bricks from the volumes first (remove-brick, or the "
-                        "remove_node playbook) - nothing was changed" % "; ".join(held))
+        raise PlanError("%s; take those bricks out of their volumes first (gluster volume "
+                        "remove-brick, or replace-brick onto another node) - nothing was "
+                        "changed" % "; ".join(held))
     return actions
 
 

@@ -131,8 +131,8 @@ def new_bricks(current, desired, addresses):
     extra = [b["name"] for b in current["bricks"] if not any(matches(b, w) for w in wanted)]
     if extra:
         raise PlanError("volume %s has bricks %s that are not listed; this module only adds "
-                        "bricks (take bricks out with remove-brick, or the remove_node "
-                        "playbook) - nothing was changed" % (current["name"], ", ".join(extra)))
+                        "bricks (take bricks out with gluster volume remove-brick) - nothing "
+                        "was changed" % (current["name"], ", ".join(extra)))
     return [w for w in wanted if not any(matches(b, w) for b in current["bricks"])]
 
 

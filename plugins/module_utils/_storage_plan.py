@@ -161,7 +161,8 @@ def volume_problems(volume, bricks, replica, arbiter):
     if foreign:
         problems.append("volume %s exists with bricks %s that are not storage nodes' bricks "
                         "in the inventory; put those hosts back in the storage group, or "
-                        "remove the bricks (playbooks/remove_node.yml) - nothing was changed"
+                        "take the bricks out (gluster volume remove-brick) - nothing was "
+                        "changed"
                         % (volume["name"], ", ".join(foreign)))
     if (volume.get("arbiter") or 0) != arbiter or (volume.get("replica") or 1) > replica:
         problems.append("volume %s exists as replica %s arbiter %s; the inventory asks for "

@@ -17,7 +17,11 @@ description:
     listed name, or when both resolve, on the node, to a common address - a peer probed by
     address is not probed again by name.
   - The node itself may be listed; it is skipped.
-  - After probing, waits until every listed peer is C(Peer in Cluster) and connected.
+  - After probing, waits until every listed peer is C(Peer in Cluster) and connected - also
+    when nothing was probed, so a listed peer that is down fails the task after
+    O(wait_timeout) (check mode does not wait).
+  - Names that are empty, start with C(-) or do not resolve on the node are refused before
+    any probe. A host listed twice (by name and by address) is probed once.
   - Detaching refuses, before any change, a peer that still holds bricks of a volume.
 options:
   peers:
@@ -62,7 +66,8 @@ actions:
   elements: dict
   sample: [{"action": "probe", "peer": "10.0.0.12"}]
 pool:
-  description: The trusted pool after the change (as planned, in check mode).
+  description: The trusted pool after the change; in check mode the pool as it is (the
+    diff shows the planned hostnames).
   returned: always
   type: list
   elements: dict
@@ -105,7 +110,7 @@ ARGUMENT_SPEC = {
 def main():
     """Read the pool, plan, apply unless check mode, wait, report."""
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    params, actions = module.params, []
+    params, actions, applied = module.params, [], False
     try:
         pool = parse_peers(run_gluster(module, ["pool", "list"]))
         addresses = resolve_names(params["peers"] + [n for p in pool for n in p["hostnames"]])
@@ -116,6 +121,7 @@ def main():
         before = predict_pool(pool, [])
         after_names = predict_pool(pool, actions)
         if actions and not module.check_mode:
+            applied = True
             apply_actions(module, actions)
         if params["state"] == "present" and not module.check_mode:
             waiting = [p for p in params["peers"] if not is_self(p, addresses, own)]
@@ -125,7 +131,7 @@ def main():
     except PlanError as err:
         module.fail_json(msg=str(err), actions=[])
     except GlusterError as err:
-        fail(module, err, actions=actions)
+        fail(module, err, actions=actions, changed=applied)
     module.exit_json(changed=bool(actions), actions=actions, pool=pool,
                      diff={"before": {"pool": before}, "after": {"pool": after_names}})
 

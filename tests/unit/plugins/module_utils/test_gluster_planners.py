@@ -1,5 +1,6 @@
 """Planning probes, detaches, volume creation and growth, on recorded pools and volumes."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,19 @@ BRICKS = [{"host": "10.213.0.1%d" % i, "path": "/srv/gluster/t/brick"} for i in 
 ])
 def test_probes_only_what_the_pool_lacks(peers, expected):
     assert gp.plan_peers(POOL, peers, "present", ADDRESSES, OWN) == expected
+
+
+def test_a_host_listed_by_name_and_by_address_is_probed_once():
+    actions = gp.plan_peers(POOL, ["node4", "10.213.0.14", "node4"], "present", ADDRESSES, OWN)
+    assert actions == [{"action": "probe", "peer": "node4"}]
+
+
+@pytest.mark.parametrize("peers, fragment", [
+    ([""], "cannot be peer names"), (["--help"], "cannot be peer names"),
+    (["node4", "no-such-host"], "no-such-host do(es) not resolve")])
+def test_names_glusterd_cannot_probe_are_refused_before_any_probe(peers, fragment):
+    with pytest.raises(gp.PlanError, match=re.escape(fragment)):
+        gp.plan_peers(POOL, peers, "present", ADDRESSES, OWN)
 
 
 def test_detaching_a_peer_that_holds_bricks_is_refused_before_any_detach():
