@@ -3,8 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """One group's GID made equal to a target: plan, move a group in the way, re-own files.
 
-``parse_*`` and ``plan_gid`` are pure, so unit tests feed them /etc/group and
-/etc/login.defs recorded on lab nodes. Private to this collection.
+``parse_*``, ``plan_gid`` and ``plan_reown`` are pure, so unit tests feed them /etc/group
+and /etc/login.defs recorded on lab nodes; the walk is tested on a temporary tree.
+Private to this collection.
 """
 
 from __future__ import annotations
@@ -13,10 +14,16 @@ import os
 import re
 import stat
 
-NAME_RE = re.compile(r"^[a-z_][a-z0-9_-]*\$?$")
+# Debian's shadow accepts more than upstream's default (Debian-exim exists), but never a
+# leading '-', ':', ',', '/', whitespace or an all-digit name; 32 is useradd's limit.
+NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,30}\$?$")
 MAX_GID = 2 ** 31 - 2
 # Never a target: the overflow GIDs of NFS and user namespaces.
-RESERVED = {65534: "nogroup / the overflow GID", 65535: "the invalid 16-bit GID"}
+RESERVED = {65534: "nogroup, the overflow GID", 65535: "the invalid 16-bit GID"}
+# Files on these are owned by what the server says, and a dead server hangs the walk.
+NETWORK_FS = ("fuse", "nfs", "nfs4", "cifs", "smb3", "glusterfs", "ceph", "9p", "afs")
+LOGIN_DEFS_DEFAULTS = {"SYS_GID_MIN": 100, "SYS_GID_MAX": 999, "GID_MIN": 1000,
+                       "GID_MAX": 60000}
 
 
 class PlanError(Exception):
@@ -24,20 +31,21 @@ class PlanError(Exception):
 
 
 def parse_groups(text):
-    """{name: [gid, ...]} of /etc/group: a name listed twice keeps both entries."""
+    """{name: [gid, ...]} of /etc/group; a name listed twice keeps both entries, and a
+    malformed line counts as a None GID for its name (refused only for the group asked)."""
     groups = {}
     for line in text.splitlines():
+        if not line.strip():
+            continue
         fields = line.split(":")
-        if len(fields) == 4 and fields[2].isdigit():
-            groups.setdefault(fields[0], []).append(int(fields[2]))
-        elif line.strip():
-            groups.setdefault(fields[0], []).append(None)
+        gid = int(fields[2]) if len(fields) == 4 and fields[2].isdigit() else None
+        groups.setdefault(fields[0], []).append(gid)
     return groups
 
 
 def parse_login_defs(text):
-    """The GID ranges of /etc/login.defs (groupadd's defaults where it is silent)."""
-    ranges = {"SYS_GID_MIN": 100, "SYS_GID_MAX": 999, "GID_MIN": 1000, "GID_MAX": 60000}
+    """The GID ranges of /etc/login.defs (groupadd's built-in defaults where it is silent)."""
+    ranges = dict(LOGIN_DEFS_DEFAULTS)
     for line in text.splitlines():
         fields = line.split()
         if len(fields) >= 2 and fields[0] in ranges and fields[1].isdigit():
@@ -46,24 +54,25 @@ def parse_login_defs(text):
 
 
 def free_gid(groups, ranges, near):
-    """The highest GID no group holds, in the range (system or regular) that near lies in."""
+    """The highest GID no group holds, in the range (system or regular) that near lies in -
+    the way ``groupadd --system`` picks one."""
     used = {g for gids in groups.values() for g in gids if g is not None}
     low, high = (ranges["SYS_GID_MIN"], ranges["SYS_GID_MAX"]) \
-        if near <= ranges["SYS_GID_MAX"] else (ranges["GID_MIN"], ranges["GID_MAX"])
+        if near < ranges["GID_MIN"] else (ranges["GID_MIN"], ranges["GID_MAX"])
     for gid in range(high, low - 1, -1):
         if gid not in used:
             return gid
-    raise PlanError("no free GID between %d and %d to move a group to - nothing was "
-                    "changed" % (low, high))
+    raise PlanError("no free GID between %d and %d (/etc/login.defs) to move a group to; "
+                    "widen the range or choose another gid - nothing was changed" % (low, high))
 
 
 def check_request(name, gid, groups):
     """A valid name and target, and one readable /etc/group entry for the group."""
     problems = []
-    if not NAME_RE.match(name or ""):
+    if not NAME_RE.match(name or "") or name.isdigit():
         problems.append("%r is not a valid group name" % name)
     if not 1 <= gid <= MAX_GID or gid in RESERVED:
-        problems.append("GID %d cannot be a group's GID (%s)" % (
+        problems.append("GID %d cannot be a group's GID (%s); choose another gid" % (
             gid, RESERVED.get(gid, "outside 1..%d" % MAX_GID)))
     entries = groups.get(name) or []
     if len(entries) > 1 or None in entries:
@@ -73,8 +82,25 @@ def check_request(name, gid, groups):
         raise PlanError("%s - nothing was changed" % "; ".join(problems))
 
 
+def plan_moves(groups, ranges, desired):
+    """Move actions for the groups holding the target GID, or a refusal naming them."""
+    gid = desired["gid"]
+    holders = sorted(n for n, gids in groups.items() if gid in gids and n != desired["name"])
+    if holders and not desired["move_conflicting"]:
+        raise PlanError("GID %d belongs to group %s on this node; set move_conflicting=true "
+                        "to move it to a free GID (its files under reown_paths follow), or "
+                        "choose another gid - nothing was changed" % (gid, ", ".join(holders)))
+    actions = []
+    for holder in holders:
+        new = free_gid(groups, ranges, gid)
+        actions.append({"action": "move", "group": holder, "from": gid, "to": new})
+        groups = dict(groups, **{holder: [new]})
+    return actions
+
+
 def plan_gid(groups, ranges, desired):
-    """[{action, ...}] that give the group its GID (pure).
+    """[{action, ...}] that give the group its GID (pure): moves first, since groupmod and
+    groupadd refuse a GID another group holds.
 
     desired: name, gid, create, move_conflicting.
     """
@@ -83,68 +109,129 @@ def plan_gid(groups, ranges, desired):
     current = (groups.get(name) or [None])[0]
     if current == gid:
         return []
-    holders = sorted(n for n, gids in groups.items() if gid in gids and n != name)
-    actions = []
-    if holders and not desired["move_conflicting"]:
-        raise PlanError("GID %d belongs to group %s on this node; set move_conflicting=true "
-                        "to move it to a free GID (its files follow), or choose another GID "
-                        "- nothing was changed" % (gid, ", ".join(holders)))
-    for holder in holders:
-        to = free_gid(groups, ranges, gid)
-        actions.append({"action": "move", "group": holder, "from": gid, "to": to})
-        groups = dict(groups, **{holder: [to]})
+    if current is None and not desired["create"]:
+        raise PlanError("group %s does not exist and create=false; set create=true or "
+                        "create it first - nothing was changed" % name)
+    actions = plan_moves(groups, ranges, desired)
     if current is None:
-        if not desired["create"]:
-            raise PlanError("group %s does not exist and create=false - nothing was changed"
-                            % name)
         actions.append({"action": "create", "group": name, "gid": gid,
-                        "system": gid <= ranges["SYS_GID_MAX"]})
+                        "system": gid < ranges["GID_MIN"]})
     else:
         actions.append({"action": "set_gid", "group": name, "from": current, "to": gid})
     return actions
 
 
-def collect_files(paths, gids):
-    """{gid: [path, ...]} of files under paths whose group is one of gids.
+def gids_to_collect(actions):
+    """The GIDs whose files follow a change: a changed group's old one, a moved group's."""
+    return [a["from"] for a in actions if a["action"] in ("move", "set_gid")]
+
+
+def plan_reown(actions, found):
+    """Reown actions with counts for the files found (pure); none where nothing matched."""
+    return [{"action": "reown", "group": a["group"], "from": a["from"], "to": a["to"],
+             "count": len(found.get(a["from"], []))}
+            for a in actions if a["action"] in ("move", "set_gid") and found.get(a["from"])]
+
+
+def mount_points(mounts):
+    """{mount point: fstype} of parsed mountinfo (the last mount at a point is on top)."""
+    return {m["mount_point"]: m["fstype"] for m in mounts}
+
+
+def is_network_fs(fstype):
+    """A FUSE or network filesystem: its files are the server's business."""
+    return fstype.split(".")[0] in NETWORK_FS
+
+
+def filesystem_of(points, path):
+    """The fstype of the mount that path lies on (longest mount point above it)."""
+    best = max((p for p in points if path == p or path.startswith(p.rstrip("/") + "/")),
+               key=len, default="/")
+    return points.get(best, "")
+
+
+def collect_files(paths, gids, mounts):
+    """Files under paths whose group is one of gids, found before anything changes.
 
     Symlinks are not followed (their own group counts: lchown); the walk stays on each
-    root's filesystem, so a network mount below (the shared volume) is never walked.
-    Returns (found, missing roots).
+    root's filesystem and a root on a FUSE or network mount is skipped. Without gids
+    (nothing changes) roots are only checked for existence.
+    Returns {"found": {gid: [path, ...]}, "missing": [...], "skipped": [...]}.
     """
-    found, missing = {gid: [] for gid in gids}, []
-    for root in paths:
+    result = {"found": {gid: [] for gid in gids}, "missing": [], "skipped": []}
+    points = mount_points(mounts)
+    for given in paths:
+        root = resolve_root(given)
+        if not os.path.lexists(root):
+            result["missing"].append(given)
+        elif is_network_fs(filesystem_of(points, root)):
+            result["skipped"].append(given)
+        elif gids:
+            add_matches(result["found"], walk_one_filesystem(root, points))
+    return result
+
+
+def resolve_root(path):
+    """path with its directories resolved, as mountinfo names them; the last component
+    stays as it is, so a symlink given as a root is re-owned itself, not its target."""
+    path = path.rstrip("/") or "/"
+    if path == "/":
+        return path
+    return os.path.join(os.path.realpath(os.path.dirname(path) or "."),
+                        os.path.basename(path))
+
+
+def add_matches(found, paths):
+    """Append each path whose group is a key of found (vanished paths are passed over)."""
+    for path in paths:
         try:
-            root_dev = os.lstat(root).st_dev
-        except FileNotFoundError:
-            missing.append(root)
-            continue
-        for path in walk_one_filesystem(root, root_dev):
             gid = os.lstat(path).st_gid
-            if gid in found:
-                found[gid].append(path)
-    return found, missing
+        except FileNotFoundError:
+            continue
+        if gid in found:
+            found[gid].append(path)
 
 
-def walk_one_filesystem(root, root_dev):
-    """root and every path below it on the same filesystem, symlinks not followed."""
+def walk_one_filesystem(root, points):
+    """root and every path below it on root's filesystem, symlinks not followed.
+
+    Mount points are pruned by name before they are touched (lstat on a dead FUSE
+    mount hangs or fails); st_dev catches what mountinfo does not list.
+    """
     yield root
-    if not stat.S_ISDIR(os.lstat(root).st_mode):
+    info = os.lstat(root)
+    if not stat.S_ISDIR(info.st_mode):
         return
     for dirpath, dirnames, filenames in os.walk(root):
+        entries = [(n, True) for n in dirnames] + [(n, False) for n in filenames]
         keep = []
-        for dirname in dirnames:
-            full = os.path.join(dirpath, dirname)
-            info = os.lstat(full)
-            if info.st_dev == root_dev:
-                yield full
-                if not stat.S_ISLNK(info.st_mode):
-                    keep.append(dirname)
+        for entry, is_dir in entries:
+            full = os.path.join(dirpath, entry)
+            if not same_filesystem(full, points, info.st_dev):
+                continue
+            yield full
+            if is_dir:
+                keep.append(entry)
         dirnames[:] = keep
-        for filename in filenames:
-            yield os.path.join(dirpath, filename)
+
+
+def same_filesystem(path, points, root_dev):
+    """Path is no mount point and lies on the root's device; vanished paths are not."""
+    if path in points:
+        return False
+    try:
+        return os.lstat(path).st_dev == root_dev
+    except FileNotFoundError:
+        return False
 
 
 def reown(files, gid):
-    """lchown each file to gid (owner kept)."""
+    """lchown each file to gid (owner kept); the number re-owned (vanished ones left out)."""
+    count = 0
     for path in files:
-        os.lchown(path, -1, gid)
+        try:
+            os.lchown(path, -1, gid)
+        except FileNotFoundError:
+            continue
+        count += 1
+    return count
