@@ -3,18 +3,23 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """A GlusterFS volume: parse ``--xml`` answers, plan create / grow / start / set, apply.
 
-``parse_*`` and ``plan_volume`` are pure, so unit tests feed them XML recorded on lab nodes.
-Private to this collection.
+``parse_*``, ``plan_volume`` and ``predict_volume`` are pure, so unit tests feed them XML
+recorded on lab nodes. Private to this collection.
 """
 
 from __future__ import annotations
 
+import re
 import time
 
 from ansible_collections.swarmops.cluster.plugins.module_utils._gluster import (
     GlusterError, run_gluster)
 
 AUTH_ALLOW = "auth.allow"
+# glusterd's own rule for volume names; the CLI parses words, so nothing else reaches argv.
+VOLUME_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]*$")
+OPTION_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+TRANSPORTS = {"0": "tcp", "1": "rdma", "2": "tcp,rdma"}
 
 
 class PlanError(Exception):
@@ -26,80 +31,115 @@ def text_of(element, tag, default=""):
     return (element.findtext(tag) or default).strip()
 
 
+def int_of(text):
+    """A count glusterd wrote, or None where it wrote '-' / 'N/A' (not known)."""
+    return int(text) if text.isdigit() else None
+
+
 def parse_brick(brick):
     """One <brick> of volume info: name, host, path, host uuid, arbiter."""
     name = text_of(brick, "name") or (brick.text or "").strip()
-    host, _colon, path = name.rpartition(":")
+    host, path = split_brick(name)
     return {"name": name, "host": host, "path": path, "uuid": text_of(brick, "hostUuid"),
             "arbiter": text_of(brick, "isArbiter", "0") == "1"}
 
 
+def split_brick(name):
+    """host and path of a brick name host:/path (the path is what follows the last colon)."""
+    host, path = name.rsplit(":", 1) if ":" in name else ("", name)
+    return host, path
+
+
+def parse_volume(vol):
+    """One <volume> of volume info, as the planner and preflight use it."""
+    return {
+        "name": text_of(vol, "name"),
+        "id": text_of(vol, "id"),
+        "status": text_of(vol, "statusStr"),
+        "type": text_of(vol, "typeStr"),
+        "replica": int(text_of(vol, "replicaCount", "1")),
+        "arbiter": int(text_of(vol, "arbiterCount", "0")),
+        "disperse": int(text_of(vol, "disperseCount", "0")),
+        "brick_count": int(text_of(vol, "brickCount", "0")),
+        "transport": TRANSPORTS.get(text_of(vol, "transport", "0"), text_of(vol, "transport")),
+        "bricks": [parse_brick(b) for b in vol.iter("brick")],
+        "options": {text_of(o, "name"): text_of(o, "value") for o in vol.iter("option")},
+    }
+
+
 def parse_volume_info(root):
-    """Volumes of ``gluster volume info --xml``, each as the planner and preflight use it."""
-    volumes = []
-    for vol in root.iter("volume"):
-        if vol.find("name") is None:
-            continue
-        volumes.append({
-            "name": text_of(vol, "name"),
-            "id": text_of(vol, "id"),
-            "status": text_of(vol, "statusStr"),
-            "type": text_of(vol, "typeStr"),
-            "replica": int(text_of(vol, "replicaCount", "1")),
-            "arbiter": int(text_of(vol, "arbiterCount", "0")),
-            "disperse": int(text_of(vol, "disperseCount", "0")),
-            "brick_count": int(text_of(vol, "brickCount", "0")),
-            "transport": {"0": "tcp", "1": "rdma", "2": "tcp,rdma"}.get(
-                text_of(vol, "transport", "0"), text_of(vol, "transport")),
-            "bricks": [parse_brick(b) for b in vol.iter("brick")],
-            "options": {text_of(o, "name"): text_of(o, "value")
-                        for o in vol.iter("option")},
-        })
-    return volumes
+    """Volumes of ``gluster volume info [NAME] --xml``; [] when the pool has none."""
+    return [parse_volume(v) for v in root.iter("volume") if v.find("name") is not None]
 
 
 def parse_volume_status(root):
-    """{brick name: {online, pid, port}} of ``gluster volume status NAME --xml``.
+    """{brick name: {online, pid, port}} of ``gluster volume status NAME [detail] --xml``.
 
-    Daemons (hostname "Self-heal Daemon") are keyed "Self-heal Daemon PEER-UUID".
+    Daemons (hostname "Self-heal Daemon") have no brick path; they are keyed
+    "Self-heal Daemon PEER-UUID". pid and port are None where the process is not running.
     """
     status = {}
     for node in root.iter("node"):
         host, path = text_of(node, "hostname"), text_of(node, "path")
         key = "%s:%s" % (host, path) if path.startswith("/") else "%s %s" % (
             host, text_of(node, "peerid"))
-        pid = text_of(node, "pid")
+        pid = int_of(text_of(node, "pid"))
         status[key] = {"online": text_of(node, "status", "0") == "1",
-                       "pid": int(pid) if pid.isdigit() and pid != "0" else None,
-                       "port": text_of(node, "port") or None}
+                       "pid": pid or None, "port": int_of(text_of(node, "port")) or None}
     return status
 
 
-def parse_heal_info(root):
-    """{brick name: {connected, pending}} of ``gluster volume heal NAME info --xml``.
+def heal_counts(root):
+    """{brick name: (connected, entries)} of one ``volume heal NAME info ... --xml`` answer."""
+    return {text_of(b, "name"): (text_of(b, "status") == "Connected",
+                                 int_of(text_of(b, "numberOfEntries")))
+            for b in root.iter("brick")}
 
-    The same shape serves ``... info split-brain --xml``: pending is then the split-brain
-    entries. pending is None when the brick could not be asked (disconnected).
+
+def parse_heal_info(root, split_brain_root=None):
+    """{brick name: {connected, pending, split_brain}} of ``gluster volume heal NAME info``.
+
+    ``info split-brain`` answers in the same shape, so it is passed separately: its entry
+    count becomes split_brain (None when not asked). A count is None when the brick could
+    not be asked (glusterd writes '-' for a disconnected brick).
     """
-    heal = {}
-    for brick in root.iter("brick"):
-        count = text_of(brick, "numberOfEntries")
-        heal[text_of(brick, "name")] = {
-            "connected": text_of(brick, "status") == "Connected",
-            "pending": int(count) if count.isdigit() else None}
-    return heal
+    split = heal_counts(split_brain_root) if split_brain_root is not None else {}
+    return {name: {"connected": connected, "pending": pending,
+                   "split_brain": split.get(name, (None, None))[1]}
+            for name, (connected, pending) in heal_counts(root).items()}
 
 
-def same_host(addresses, first, second):
-    """Two brick hosts are one: equal names, or names the node resolves to a common address."""
-    return first == second or bool(set(addresses.get(first) or [])
-                                   & set(addresses.get(second) or []))
+def brick_name(brick):
+    """host:/path of a brick dict."""
+    return "%s:%s" % (brick["host"], brick["path"])
+
+
+def check_words(desired):
+    """Names and values the gluster CLI would read as other words, else PlanError."""
+    problems = []
+    if not VOLUME_NAME.match(desired["name"]):
+        problems.append("volume name %r: use letters, digits, '_' and '-' only, not first"
+                        % desired["name"])
+    for brick in desired.get("bricks") or []:
+        if not brick["host"] or re.search(r"\s", brick["host"] + brick["path"]) or \
+                not brick["path"].startswith("/") or ":" in brick["path"]:
+            problems.append("brick %r: give a host and an absolute path without spaces or ':'"
+                            % brick_name(brick))
+    for key, value in wanted_options(desired).items():
+        if not OPTION_NAME.match(key) or not value:
+            problems.append("option %r=%r: give a gluster option name and a non-empty value "
+                            "(gluster volume reset clears an option)" % (key, value))
+    if any(not a or re.search(r"[\s,]", a) for a in desired.get("auth_allow") or []):
+        problems.append("auth_allow %r: one address or pattern per item, no spaces or commas"
+                        % desired["auth_allow"])
+    if problems:
+        raise PlanError("%s - nothing was changed" % "; ".join(problems))
 
 
 def check_layout(desired):
     """Replica, arbiter and brick counts that make a sound volume, else PlanError."""
-    bricks, replica, arbiter = desired.get("bricks") or [], desired.get("replica") or 1, \
-        desired.get("arbiter") or 0
+    bricks, replica = desired.get("bricks") or [], desired.get("replica") or 1
+    arbiter = desired.get("arbiter") or 0
     problems = []
     if replica == 2 and not arbiter and not desired.get("allow_split_brain"):
         problems.append("replica 2 without an arbiter splits brain when the two disagree; "
@@ -111,7 +151,7 @@ def check_layout(desired):
     if bricks and len(bricks) % replica:
         problems.append("%d bricks do not make whole replica sets of %d; list a multiple "
                         "of %d bricks" % (len(bricks), replica, replica))
-    names = ["%s:%s" % (b["host"], b["path"]) for b in bricks]
+    names = [brick_name(b) for b in bricks]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
         problems.append("bricks listed twice: %s" % ", ".join(twice))
@@ -119,62 +159,111 @@ def check_layout(desired):
         raise PlanError("%s - nothing was changed" % "; ".join(problems))
 
 
+def same_host(addresses, first, second):
+    """Two brick hosts are one: equal names, or names the node resolves to a common address."""
+    return first == second or bool(set(addresses.get(first) or [])
+                                   & set(addresses.get(second) or []))
+
+
 def new_bricks(current, desired, addresses):
-    """The desired bricks the volume lacks; PlanError when it has bricks not desired."""
-    wanted = desired.get("bricks") or []
-    if not wanted:
-        return []
+    """The listed bricks the volume lacks (PlanError when it has bricks not listed, or
+    when a new brick is listed before an existing one: add-brick appends)."""
+    wanted = desired["bricks"]
 
     def matches(have, want):
+        """The volume's brick is the listed one: same path, same host."""
         return have["path"] == want["path"] and same_host(addresses, have["host"],
                                                           want["host"])
     extra = [b["name"] for b in current["bricks"] if not any(matches(b, w) for w in wanted)]
     if extra:
         raise PlanError("volume %s has bricks %s that are not listed; this module only adds "
-                        "bricks (take bricks out with gluster volume remove-brick) - nothing "
-                        "was changed" % (current["name"], ", ".join(extra)))
-    return [w for w in wanted if not any(matches(b, w) for b in current["bricks"])]
+                        "bricks (take bricks out with the remove_node playbook; a listed "
+                        "host matches when this node resolves it to the brick's address) - "
+                        "nothing was changed" % (current["name"], ", ".join(extra)))
+    known = [any(matches(b, w) for b in current["bricks"]) for w in wanted]
+    if False in known and True in known[known.index(False):]:
+        raise PlanError("volume %s: new brick %s is listed before existing ones; list the "
+                        "volume's bricks first and new ones after them - nothing was changed"
+                        % (current["name"], brick_name(wanted[known.index(False)])))
+    return [w for w, old in zip(wanted, known) if not old]
+
+
+def layout_error(current, replica, arbiter, detail):
+    """PlanError naming the layout found, the one wanted, and why add-brick cannot get there."""
+    return PlanError("volume %s is replica %d arbiter %d with %d bricks; wanted replica %d "
+                     "arbiter %d: %s - nothing was changed"
+                     % (current["name"], current["replica"], current["arbiter"],
+                        current["brick_count"], replica, arbiter, detail))
+
+
+def growth_need(current, replica, arbiter, added):
+    """How many new bricks the change from current to (replica, arbiter) takes, or
+    PlanError. A raise adds (new - old) bricks to every replica set; an equal count adds
+    whole replica sets."""
+    sets = max(current["brick_count"] // max(current["replica"], 1), 1)
+    if current["disperse"]:
+        raise layout_error(current, replica, arbiter, "this module does not grow a dispersed "
+                           "volume; use gluster volume add-brick by hand")
+    if replica < current["replica"]:
+        raise layout_error(current, replica, arbiter, "lowering the replica count takes "
+                           "remove-brick (the remove_node playbook)")
+    if current["arbiter"] and not arbiter:
+        raise layout_error(current, replica, arbiter, "an arbiter volume stays one; set "
+                           "arbiter: 1")
+    # 2 -> 3 with arbiter: 1 adds an arbiter to each set (gluster's conversion of
+    # replica 2 to arbiter); no other change makes a volume an arbiter volume.
+    if arbiter and not current["arbiter"] and (current["replica"], replica) != (2, 3):
+        raise layout_error(current, replica, arbiter, "an arbiter is added only to a "
+                           "replica 2 volume (to make it replica 3 arbiter 1)")
+    if replica == current["replica"]:
+        if len(added) % replica:
+            raise layout_error(current, replica, arbiter, "adding replica sets takes a "
+                               "multiple of %d new bricks, not %d" % (replica, len(added)))
+        return len(added)
+    # Raising replica: each set gets (new - old) bricks.
+    return (replica - current["replica"]) * sets
 
 
 def plan_growth(current, desired, added):
     """The add-brick action that grows the volume to the desired layout, or None."""
     replica = desired.get("replica") or current["replica"]
+    arbiter = desired.get("arbiter") or 0
     if not added:
-        if replica != current["replica"] or (desired.get("arbiter") or 0) != current["arbiter"]:
-            raise PlanError("volume %s is replica %d arbiter %d; replica %d arbiter %d needs "
-                            "bricks added with it - nothing was changed"
-                            % (current["name"], current["replica"], current["arbiter"], replica,
-                               desired.get("arbiter") or 0))
+        if (replica, arbiter) != (current["replica"], current["arbiter"]):
+            raise layout_error(current, replica, arbiter, "a new layout needs bricks added "
+                               "with it, listed after the existing ones")
         return None
-    sets = max(current["brick_count"] // max(current["replica"], 1), 1)
-    if current["arbiter"] or desired.get("arbiter"):
-        raise PlanError("volume %s has an arbiter; an arbiter volume does not grow by single "
-                        "bricks - nothing was changed" % current["name"])
-    if replica < current["replica"]:
-        raise PlanError("volume %s is replica %d; lowering it to %d takes remove-brick - "
-                        "nothing was changed" % (current["name"], current["replica"], replica))
-    need = (replica - current["replica"]) * sets if replica > current["replica"] else replica
-    if (replica > current["replica"] and len(added) != need) or len(added) % need:
-        raise PlanError("volume %s (replica %d, %d replica set(s)) grows to replica %d with "
-                        "%s new bricks, not %d - nothing was changed"
-                        % (current["name"], current["replica"], sets, replica,
-                           "exactly %d" % need if replica > current["replica"]
-                           else "a multiple of %d" % need, len(added)))
-    return {"action": "add-brick", "bricks": ["%s:%s" % (b["host"], b["path"]) for b in added],
-            "replica": replica if replica != current["replica"] else None,
-            "force": bool(desired.get("force"))}
+    need = growth_need(current, replica, arbiter, added)
+    if len(added) != need:
+        raise layout_error(current, replica, arbiter, "that takes exactly %d new bricks (%d per "
+                           "replica set), not %d" % (need, replica - current["replica"],
+                                                     len(added)))
+    action = {"action": "add-brick", "bricks": [brick_name(b) for b in added],
+              "replica": replica if replica != current["replica"] else None,
+              "force": bool(desired.get("force"))}
+    if arbiter and not current["arbiter"]:
+        action["arbiter"] = 1
+    return action
+
+
+def option_value(value):
+    """An option value as gluster stores it: YAML booleans become on / off."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return str(value)
 
 
 def wanted_options(desired):
     """The options the volume must have: the given ones, and auth.allow when listed."""
-    options = {k: str(v) for k, v in (desired.get("options") or {}).items()}
+    options = {str(k): option_value(v) for k, v in (desired.get("options") or {}).items()}
     if desired.get("auth_allow"):
         options[AUTH_ALLOW] = ",".join(desired["auth_allow"])
     return options
 
 
 def option_actions(current_options, desired):
-    """set actions for the options whose value differs (auth.allow compared as a set)."""
+    """set actions for the options whose value differs (auth.allow compared as a set, so
+    the order the addresses are listed in does not flap)."""
     actions = []
     for key, value in wanted_options(desired).items():
         have = current_options.get(key)
@@ -187,42 +276,83 @@ def option_actions(current_options, desired):
     return actions
 
 
+def plan_absent(current, desired):
+    """stop + delete, only with delete_volume (brick directories and data stay)."""
+    if current is None:
+        return []
+    if not desired.get("delete_volume"):
+        raise PlanError("state=absent deletes volume %s only with delete_volume=true (brick "
+                        "directories and their data stay) - nothing was changed"
+                        % desired["name"])
+    return ([{"action": "stop"}] if current["status"] == "Started" else []) + \
+        [{"action": "delete"}]
+
+
+def plan_create(desired):
+    """create, the options, then start (state started)."""
+    if not desired.get("bricks"):
+        raise PlanError("volume %s does not exist; list its bricks to create it - nothing "
+                        "was changed" % desired["name"])
+    actions = [{"action": "create", "replica": desired.get("replica") or 1,
+                "arbiter": desired.get("arbiter") or 0, "force": bool(desired.get("force")),
+                "bricks": [brick_name(b) for b in desired["bricks"]]}]
+    actions += option_actions({}, desired)
+    return actions + ([{"action": "start"}] if desired["state"] == "started" else [])
+
+
 def plan_volume(current, desired, addresses):
     """[{action, ...}] that bring the volume to the desired state (pure).
 
     current: the parsed volume or None; desired: the module's parameters; addresses:
-    {brick host: [addresses]} as the node resolves them.
+    {brick host: [addresses]} as the node resolves them. Every refusal is a PlanError
+    raised before any action is returned.
     """
-    name = desired["name"]
+    check_words(desired)
     if desired["state"] == "absent":
-        if current is None:
-            return []
-        if not desired.get("delete_volume"):
-            raise PlanError("state=absent deletes volume %s only with delete_volume=true "
-                            "(brick directories and their data stay) - nothing was changed"
-                            % name)
-        stop = [{"action": "stop"}] if current["status"] == "Started" else []
-        return stop + [{"action": "delete"}]
+        return plan_absent(current, desired)
     check_layout(desired)
     if current is None:
-        if not desired.get("bricks"):
-            raise PlanError("volume %s does not exist; list its bricks to create it - "
-                            "nothing was changed" % name)
-        actions = [{"action": "create", "replica": desired.get("replica") or 1,
-                    "arbiter": desired.get("arbiter") or 0, "force": bool(desired.get("force")),
-                    "bricks": ["%s:%s" % (b["host"], b["path"]) for b in desired["bricks"]]}]
-        actions += option_actions({}, desired)
-        return actions + ([{"action": "start"}] if desired["state"] == "started" else [])
+        return plan_create(desired)
     actions = []
-    growth = plan_growth(current, desired, new_bricks(current, desired, addresses))
-    if growth:
-        actions.append(growth)
+    # Without a brick list the layout is left alone: options and state only.
+    if desired.get("bricks"):
+        growth = plan_growth(current, desired, new_bricks(current, desired, addresses))
+        actions += [growth] if growth else []
     actions += option_actions(current["options"], desired)
     if desired["state"] == "started" and current["status"] != "Started":
         actions.append({"action": "start"})
     elif desired["state"] == "stopped" and current["status"] == "Started":
         actions.append({"action": "stop"})
     return actions
+
+
+def grown_bricks(volume, action):
+    """The brick list after add-brick, in the order volume info then shows it: a raised
+    replica puts each set's new bricks after that set; new sets go at the end."""
+    # Copies: the caller's current volume must stay as read.
+    old = [dict(b) for b in volume["bricks"]]
+    added = [dict(zip(("host", "path"), split_brick(n)), name=n, uuid=None, arbiter=False)
+             for n in action["bricks"]]
+    replica = action.get("replica") or volume["replica"]
+    if replica == volume["replica"]:
+        merged = old + added
+    else:
+        per, sets = replica - volume["replica"], len(added) // (replica - volume["replica"])
+        merged = []
+        for index in range(sets):
+            merged += old[index * volume["replica"]:(index + 1) * volume["replica"]]
+            merged += added[index * per:(index + 1) * per]
+    for index, brick in enumerate(merged):
+        brick["arbiter"] = bool(volume["arbiter"]) and index % replica == replica - 1
+    return merged, replica
+
+
+def layout_type(volume):
+    """Gluster's typeStr for a replicated or plain distribute layout."""
+    sets = volume["brick_count"] // volume["replica"]
+    if volume["replica"] == 1:
+        return "Distribute"
+    return "Replicate" if sets == 1 else "Distributed-Replicate"
 
 
 def predict_volume(current, actions, name):
@@ -234,12 +364,12 @@ def predict_volume(current, actions, name):
     for action in actions:
         kind = action["action"]
         if kind in ("create", "add-brick"):
-            volume["bricks"] += [dict(parse_name(b), uuid=None, arbiter=False)
-                                 for b in action["bricks"]]
-            volume["replica"] = action.get("replica") or volume["replica"]
-            volume["arbiter"] = action.get("arbiter", volume["arbiter"])
+            volume["arbiter"] = action.get("arbiter") or volume["arbiter"]
+            if kind == "create":
+                volume["replica"], volume["status"] = action["replica"], "Created"
+            volume["bricks"], volume["replica"] = grown_bricks(volume, action)
             volume["brick_count"] = len(volume["bricks"])
-            volume["status"] = volume["status"] or "Created"
+            volume["type"] = layout_type(volume)
         elif kind == "set":
             volume["options"][action["option"]] = action["value"]
         elif kind in ("start", "stop"):
@@ -247,12 +377,6 @@ def predict_volume(current, actions, name):
         elif kind == "delete":
             return None
     return volume
-
-
-def parse_name(name):
-    """host and path of a brick name host:/path."""
-    host, _colon, path = name.rpartition(":")
-    return {"name": name, "host": host, "path": path}
 
 
 def describe(volume, option_keys):
@@ -267,14 +391,10 @@ def describe(volume, option_keys):
 def command_of(name, action):
     """The gluster argv (after 'gluster --mode=script --xml') of one action."""
     kind = action["action"]
-    if kind == "create":
-        layout = ["replica", str(action["replica"])] if action["replica"] > 1 else []
-        layout += ["arbiter", "1"] if action["arbiter"] else []
-        return ["volume", "create", name] + layout + action["bricks"] + \
-            (["force"] if action["force"] else [])
-    if kind == "add-brick":
-        layout = ["replica", str(action["replica"])] if action["replica"] else []
-        return ["volume", "add-brick", name] + layout + action["bricks"] + \
+    if kind in ("create", "add-brick"):
+        layout = ["replica", str(action["replica"])] if (action["replica"] or 1) > 1 else []
+        layout += ["arbiter", "1"] if layout and action.get("arbiter") else []
+        return ["volume", kind, name] + layout + action["bricks"] + \
             (["force"] if action["force"] else [])
     if kind == "set":
         return ["volume", "set", name, action["option"], action["value"]]
@@ -282,16 +402,26 @@ def command_of(name, action):
 
 
 def apply_actions(module, name, actions):
-    """Run the actions in order; after a replica increase, start a full heal.
+    """Run the actions in order; the list of those done rides on a GlusterError.
 
-    The self-heal daemon's index only lists files changed while a brick was down: a brick
-    added by a replica increase starts empty, and only a full heal copies everything to it.
+    After a replica raise, a full heal: the self-heal daemon's index lists only files
+    changed while a brick was down, so a brick added empty by ``add-brick replica N`` (or
+    an arbiter added to replica 2) would otherwise get only what is written from now on.
+    Adding replica sets needs no heal (new files land there; old ones stay, see
+    ``gluster volume rebalance``).
     """
-    for action in actions:
-        run_gluster(module, command_of(name, action))
-        if action["action"] == "add-brick" and action.get("replica"):
-            # `heal ... full` answers in plain text even with --xml.
-            run_gluster(module, ["volume", "heal", name, "full"], xml=False)
+    done = []
+    try:
+        for action in actions:
+            run_gluster(module, command_of(name, action))
+            done.append(action)
+            if action["action"] == "add-brick" and action.get("replica"):
+                # `heal ... full` answers in plain text even with --xml.
+                run_gluster(module, ["volume", "heal", name, "full"], xml=False)
+    except GlusterError as err:
+        err.details["done"] = done
+        raise
+    return done
 
 
 def read_volume(module, name):
@@ -300,17 +430,26 @@ def read_volume(module, name):
     return next((v for v in volumes if v["name"] == name), None)
 
 
+def offline_bricks(module, volume):
+    """The volume's bricks that volume status does not show online (all, if it fails:
+    right after a start glusterd may still hold the volume's lock)."""
+    try:
+        status = parse_volume_status(run_gluster(module, ["volume", "status", volume["name"]]))
+    except GlusterError:
+        status = {}
+    return [b["name"] for b in volume["bricks"] if not status.get(b["name"], {}).get("online")]
+
+
 def wait_bricks_online(module, volume, timeout):
     """Wait until volume status shows every brick online; GlusterError naming the others."""
     deadline = time.time() + timeout
     while True:
-        status = parse_volume_status(run_gluster(module, ["volume", "status", volume["name"]]))
-        offline = [b["name"] for b in volume["bricks"]
-                   if not status.get(b["name"], {}).get("online")]
+        offline = offline_bricks(module, volume)
         if not offline:
             return
         if time.time() >= deadline:
-            raise GlusterError("bricks of volume %s not online after %ss: %s; see "
-                               "/var/log/glusterfs/bricks/ on their hosts"
+            raise GlusterError("bricks of volume %s not online after %ss: %s; check that "
+                               "glusterd runs on those hosts and read "
+                               "/var/log/glusterfs/bricks/ there, then re-run"
                                % (volume["name"], timeout, ", ".join(offline)))
         time.sleep(2)

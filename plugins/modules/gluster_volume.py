@@ -13,14 +13,19 @@ version_added: 0.2.0
 description:
   - Runs on one node of the trusted pool that holds every brick host (use C(delegate_to)).
   - Creates the volume (C(replica N), or C(replica 3 arbiter 1) for two data bricks and an
-    arbiter), grows it when bricks are added to the list (C(add-brick), raising the replica
-    count or adding whole replica sets), starts or stops it, and sets the listed options
-    whose value differs. Options not listed are left alone.
+    arbiter), grows it when bricks are added at the end of the list (C(add-brick) - raising
+    the replica count, adding whole replica sets, or adding an arbiter to each set of a
+    replica 2 volume), starts or stops it, and sets the listed options whose value
+    differs. Options not listed are left alone.
+  - After a replica raise it starts C(gluster volume heal NAME full), so the new bricks get
+    the files written before. Adding replica sets does not rebalance (old files stay where
+    they are); run C(gluster volume rebalance NAME start) when that matters.
   - Refuses, before any change, C(replica 2) without an arbiter (split brain) unless
-    O(allow_split_brain=true), brick counts that do not make whole replica sets, and a
-    volume that has bricks the list lacks - taking bricks out is not this module's job.
+    O(allow_split_brain=true), brick counts that do not make whole replica sets, a layout
+    add-brick cannot reach, new bricks listed before existing ones, and a volume that has
+    bricks the list lacks - taking bricks out is not this module's job.
   - A brick host matches a listed one when the names are equal or resolve, on the node, to
-    a common address.
+    a common address. Without O(bricks), an existing volume's layout is left alone.
   - Deleting needs O(delete_volume=true); brick directories and their data always stay.
 options:
   name:
@@ -38,7 +43,9 @@ options:
     description:
       - The bricks, in order. Consecutive groups of O(replica) bricks form a replica set;
         with O(arbiter=1) the last brick of each set is the arbiter.
-      - Needed to create the volume; bricks listed after the existing ones are added.
+      - Needed to create the volume; bricks listed after the existing ones are added. When
+        O(replica) is raised, the new bricks (new count minus old count per set) are given
+        to the replica sets in order.
     type: list
     elements: dict
     suboptions:
@@ -51,10 +58,16 @@ options:
         type: path
         required: true
   replica:
-    description: Copies of each file. Raising it with new bricks grows every replica set.
+    description:
+      - Copies of each file (with O(arbiter=1), two copies and the arbiter's metadata).
+      - Raising it with new bricks grows every replica set. Unset, an existing volume keeps
+        its count and a new one is plain distribute.
     type: int
   arbiter:
-    description: C(1) makes the last brick of each replica 3 set an arbiter.
+    description:
+      - C(1) makes the last brick of each replica 3 set an arbiter (metadata only).
+      - Must match an existing volume, except that C(1) with O(replica=3) and one new brick
+        per set turns a replica 2 volume into replica 3 arbiter 1.
     type: int
     choices: [0, 1]
     default: 0
@@ -68,7 +81,11 @@ options:
     type: bool
     default: false
   options:
-    description: Volume options (C(gluster volume set)), compared by value.
+    description:
+      - Volume options (C(gluster volume set)), compared by value with C(gluster volume info)
+        and set only when they differ. Values are strings; YAML booleans become V(on) /
+        V(off).
+      - Options not listed are never reset.
     type: dict
     default: {}
   auth_allow:
@@ -81,8 +98,8 @@ options:
     type: bool
     default: false
   wait_timeout:
-    description: Seconds to wait for every brick to be online after create, start or
-      add-brick.
+    description: Seconds to wait for every brick to be online (C(gluster volume status))
+      after create, start or add-brick; the module fails naming the bricks still offline.
     type: int
     default: 120
 notes:
@@ -105,6 +122,28 @@ EXAMPLES = r"""
   delegate_to: "{{ groups['storage'][0] }}"
   run_once: true
 
+- name: Grow it to a fourth copy on a new node (a full heal fills the new brick)
+  swarmops.cluster.gluster_volume:
+    name: dockerdir
+    replica: 4
+    force: true
+    bricks:
+      - {host: 10.0.0.11, path: /srv/gluster/dockerdir/brick}
+      - {host: 10.0.0.12, path: /srv/gluster/dockerdir/brick}
+      - {host: 10.0.0.13, path: /srv/gluster/dockerdir/brick}
+      - {host: 10.0.0.14, path: /srv/gluster/dockerdir/brick}
+    options:
+      network.ping-timeout: "10"
+      performance.client-io-threads: false
+  delegate_to: "{{ groups['storage'][0] }}"
+  run_once: true
+
+- name: Stop a volume, then delete it (its brick directories keep their data)
+  swarmops.cluster.gluster_volume:
+    name: scratch
+    state: absent
+    delete_volume: true
+
 - name: Two data nodes and an arbiter
   swarmops.cluster.gluster_volume:
     name: dockerdir
@@ -123,7 +162,14 @@ actions:
   type: list
   elements: dict
   sample: [{"action": "add-brick", "bricks": ["10.0.0.14:/srv/b"], "replica": 4,
-            "force": false}]
+            "arbiter": 0, "force": false}]
+done:
+  description: On failure, the actions that had run before it (the rest did not).
+  returned: failure
+  type: list
+  elements: dict
+  sample: [{"action": "create", "replica": 3, "arbiter": 0, "force": true,
+            "bricks": ["10.0.0.11:/srv/b", "10.0.0.12:/srv/b", "10.0.0.13:/srv/b"]}]
 volume:
   description: The volume after the change (as planned, in check mode); empty once deleted.
   returned: always
@@ -138,17 +184,31 @@ volume:
     status:
       description: C(Created), C(Started) or C(Stopped).
       type: str
+    type:
+      description: Gluster's word for the layout, e.g. C(Replicate), C(Distributed-Replicate).
+      type: str
     replica:
-      description: Copies of each file.
+      description: Bricks per replica set.
       type: int
     arbiter:
       description: Arbiter bricks per replica set.
       type: int
+    disperse:
+      description: Bricks per disperse set (0 for replicated volumes).
+      type: int
+    brick_count:
+      description: Number of bricks.
+      type: int
+    transport:
+      description: C(tcp), C(rdma) or C(tcp,rdma).
+      type: str
     bricks:
-      description: C(name), C(host), C(path), C(uuid), C(arbiter) of each brick.
+      description: C(name) (host:/path), C(host), C(path), C(uuid) (the peer's; null when
+        predicted), C(arbiter) of each brick, in volume order.
       type: list
+      elements: dict
     options:
-      description: The volume's reconfigured options.
+      description: The volume's reconfigured options (C(Options Reconfigured)).
       type: dict
 """
 
@@ -179,7 +239,7 @@ ARGUMENT_SPEC = {
 def main():
     """Read the volume, plan, apply unless check mode, wait for its bricks, report."""
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    params, actions = module.params, []
+    params, actions, done = module.params, [], []
     try:
         current = read_volume(module, params["name"])
         hosts = [b["host"] for b in params["bricks"] or []] + \
@@ -187,15 +247,17 @@ def main():
         actions = plan_volume(current, params, resolve_names(hosts))
         after = predict_volume(current, actions, params["name"])
         if actions and not module.check_mode:
-            apply_actions(module, params["name"], actions)
+            done = apply_actions(module, params["name"], actions)
             after = read_volume(module, params["name"])
-        if after and after["status"] == "Started" and not module.check_mode and \
-                any(a["action"] in ("create", "start", "add-brick") for a in actions):
+        if after and after["status"] == "Started" and done and \
+                any(a["action"] in ("create", "start", "add-brick") for a in done):
             wait_bricks_online(module, after, params["wait_timeout"])
     except PlanError as err:
         module.fail_json(msg=str(err), actions=[])
     except GlusterError as err:
-        fail(module, err, actions=actions)
+        # A failure after some actions ran reports them (done) and changed=true.
+        done = err.details.pop("done", done)
+        fail(module, err, actions=actions, done=done, changed=bool(done))
     keys = set(wanted_options(params))
     module.exit_json(changed=bool(actions), actions=actions, volume=after or {},
                      diff={"before": describe(current, keys), "after": describe(after, keys)})

@@ -80,7 +80,7 @@ def test_volume_status_has_every_brick_online_and_the_heal_daemons():
 
 def test_heal_info_of_a_clean_volume_is_zero_everywhere():
     heal = gv.parse_heal_info(recorded("heal_info_clean.xml"))
-    assert len(heal) == 3 and all(v == {"connected": True, "pending": 0}
+    assert len(heal) == 3 and all(v == {"connected": True, "pending": 0, "split_brain": None}
                                   for v in heal.values())
 
 
@@ -91,9 +91,10 @@ def test_brick_holders_by_peer_uuid():
 
 def test_heal_info_with_a_node_down_counts_pending_on_the_others():
     heal = gv.parse_heal_info(recorded("heal_info_pending_node_down.xml"))
-    assert heal["10.213.0.11:/srv/gluster/dockerdir/brick"] == {"connected": True, "pending": 6}
-    assert heal["10.213.0.13:/srv/gluster/dockerdir/brick"] == {"connected": False,
-                                                                "pending": None}
+    assert heal["10.213.0.11:/srv/gluster/dockerdir/brick"] == {
+        "connected": True, "pending": 6, "split_brain": None}
+    assert heal["10.213.0.13:/srv/gluster/dockerdir/brick"] == {
+        "connected": False, "pending": None, "split_brain": None}
 
 
 def test_volume_status_with_a_node_down_lacks_its_brick():

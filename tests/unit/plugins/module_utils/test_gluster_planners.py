@@ -140,10 +140,6 @@ def test_replica_2_with_explicit_acceptance_is_planned():
                                                  for b in REPLICA3["bricks"]], brick_count=6),
      {"replica": 4, "bricks": BRICKS + [dict(b, path="/b2") for b in BRICKS]
       + [{"host": "10.213.0.1%d" % i, "path": "/b"} for i in range(4, 10)]}, "exactly 2"),
-    (ARBITER, {"arbiter": 1, "bricks": [{"host": b["host"], "path": b["path"]}
-                                        for b in ARBITER["bricks"]]
-               + [{"host": "10.213.0.1%d" % i, "path": "/b"} for i in (4, 5, 6)]},
-     "has an arbiter"),
 ])
 def test_changes_add_brick_cannot_make_are_refused(current, kw, fragment):
     with pytest.raises(gv.PlanError, match=fragment):

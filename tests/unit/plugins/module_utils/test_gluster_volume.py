@@ -1,0 +1,411 @@
+"""gluster_volume: info / status / heal parsers on XML recorded in the lab, and the planner.
+
+Recorded on a five-node lab (10.213.1.11-15, glusterfs 10.3): volume_info_replica4 is
+replica 3 grown by one brick, volume_info_dist_replica_2x4 is the 2x3 grown to replica 4
+(gluster puts each set's new brick after that set), the heal_* answers were taken with
+node3's glusterd and brick stopped and four files written through a mount on node4.
+"""
+
+from pathlib import Path
+
+import pytest
+
+from ansible_collections.swarmops.cluster.plugins.module_utils import _gluster as gl
+from ansible_collections.swarmops.cluster.plugins.module_utils import _gluster_volume as gv
+
+RECORDED = Path(__file__).resolve().parents[2] / "fixtures" / "gluster"
+PATH = "/srv/gluster/gv/brick"
+
+
+def recorded(name):
+    """The <cliOutput> of one recorded answer, through the runner's envelope check."""
+    return gl.parse_cli_output((RECORDED / name).read_text())
+
+
+def volume(name):
+    """The one volume of a recorded volume info."""
+    (vol,) = gv.parse_volume_info(recorded(name))
+    return vol
+
+
+def bricks(*specs):
+    """Brick dicts from (last address octet, path) pairs."""
+    return [{"host": "10.213.1.%d" % host, "path": path} for host, path in specs]
+
+
+def listed(vol):
+    """The module's brick list that names exactly a volume's bricks."""
+    return [{"host": b["host"], "path": b["path"]} for b in vol["bricks"]]
+
+
+def desired(**kw):
+    """gluster_volume parameters with the module's defaults."""
+    base = {"name": "gv", "state": "started", "bricks": None, "replica": None, "arbiter": 0,
+            "allow_split_brain": False, "force": True, "options": {}, "auth_allow": None,
+            "delete_volume": False, "wait_timeout": 120}
+    base.update(kw)
+    return base
+
+
+R3 = bricks((11, PATH), (12, PATH), (13, PATH))
+REPLICA3_LAB = volume("volume_info_replica3_options.xml")
+REPLICA4 = volume("volume_info_replica4.xml")
+ARBITER = volume("volume_info_arbiter_2data.xml")
+DIST_2X3 = volume("volume_info_dist_replica_2x3.xml")
+REPLICA2 = volume("volume_info_replica2.xml")
+# How node1 resolves the names: the lab's /etc/hosts entry for node1; addresses to themselves.
+ADDRESSES = dict({"node1": ["10.213.1.11"], "node4": ["10.213.1.14"]},
+                 **{"10.213.1.%d" % i: ["10.213.1.%d" % i] for i in range(11, 16)})
+
+
+# --- volume info ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("name, expected", [
+    ("volume_info_replica4.xml", ("gv", "Started", "Replicate", 4, 0, 0, 4, "tcp")),
+    ("volume_info_arbiter_2data.xml", ("gva", "Started", "Replicate", 3, 1, 0, 3, "tcp")),
+    ("volume_info_arbiter_stopped.xml", ("gva", "Stopped", "Replicate", 3, 1, 0, 3, "tcp")),
+    ("volume_info_dist_replica_2x3.xml",
+     ("gvd", "Started", "Distributed-Replicate", 3, 0, 0, 6, "tcp")),
+    ("volume_info_dist_arbiter.xml",
+     ("scratch", "Started", "Distributed-Replicate", 3, 1, 0, 6, "tcp")),
+    ("volume_info_replica2.xml", ("gv2", "Started", "Replicate", 2, 0, 0, 2, "tcp")),
+    ("volume_info_distribute_created.xml", ("gvc", "Created", "Distribute", 1, 0, 0, 1, "tcp")),
+])
+def test_volume_info_layout_and_status(name, expected):
+    vol = volume(name)
+    assert (vol["name"], vol["status"], vol["type"], vol["replica"], vol["arbiter"],
+            vol["disperse"], vol["brick_count"], vol["transport"]) == expected
+    assert len(vol["bricks"]) == vol["brick_count"] and vol["id"]
+
+
+def test_volume_info_bricks_carry_host_path_and_peer_uuid():
+    first = REPLICA4["bricks"][0]
+    assert first == {"name": "10.213.1.11:" + PATH, "host": "10.213.1.11", "path": PATH,
+                     "uuid": "210fea10-0488-4bad-b460-db4771ed5ecd", "arbiter": False}
+    assert [b["host"] for b in REPLICA4["bricks"]] == ["10.213.1.1%d" % i for i in (1, 2, 3, 4)]
+
+
+def test_volume_info_reads_the_reconfigured_options():
+    assert REPLICA4["options"]["auth.allow"] == "10.213.1.11,10.213.1.12,10.213.1.13,10.213.1.14"
+    assert REPLICA4["options"]["network.ping-timeout"] == "10"
+    assert REPLICA4["options"]["performance.client-io-threads"] == "off"
+
+
+@pytest.mark.parametrize("name, arbiters", [
+    ("volume_info_arbiter_2data.xml", [False, False, True]),
+    ("volume_info_dist_arbiter.xml", [False, False, True] * 2),
+    ("volume_info_dist_replica_2x3.xml", [False] * 6),
+])
+def test_the_last_brick_of_each_arbiter_set_is_the_arbiter(name, arbiters):
+    assert [b["arbiter"] for b in volume(name)["bricks"]] == arbiters
+
+
+# --- volume status ----------------------------------------------------------------------
+
+def test_volume_status_has_bricks_online_with_pid_and_port_and_every_heal_daemon():
+    status = gv.parse_volume_status(recorded("status_replica3.xml"))
+    assert status["10.213.1.13:" + PATH] == {"online": True, "pid": 1704, "port": 59922}
+    daemons = [v for k, v in status.items() if k.startswith("Self-heal Daemon ")]
+    assert len(daemons) == 5 and all(d["online"] and d["port"] is None for d in daemons)
+
+
+def test_volume_status_detail_is_read_the_same_way():
+    status = gv.parse_volume_status(recorded("status_detail_replica3.xml"))
+    assert sorted(status) == ["10.213.1.1%d:%s" % (i, PATH) for i in (1, 2, 3)]
+    assert all(v["online"] and v["pid"] for v in status.values())
+
+
+def test_volume_status_of_a_grown_arbiter_volume_lists_all_six_bricks():
+    status = gv.parse_volume_status(recorded("status_dist_arbiter.xml"))
+    assert len([k for k in status if ":/" in k]) == 6
+
+
+def test_a_node_whose_glusterd_is_down_has_no_brick_in_volume_status():
+    status = gv.parse_volume_status(recorded("status_replica3_node3_down.xml"))
+    assert "10.213.1.13:" + PATH not in status
+    assert status["10.213.1.11:" + PATH]["online"]
+
+
+# --- heal info --------------------------------------------------------------------------
+
+def test_heal_info_with_node3_down_counts_pending_entries_on_the_others():
+    heal = gv.parse_heal_info(recorded("heal_pending_replica3_node3_down.xml"),
+                              recorded("heal_split_brain_replica3_node3_down.xml"))
+    assert heal["10.213.1.11:" + PATH] == {"connected": True, "pending": 6, "split_brain": 0}
+    assert heal["10.213.1.12:" + PATH] == {"connected": True, "pending": 6, "split_brain": 0}
+    assert heal["10.213.1.13:" + PATH] == {"connected": False, "pending": None,
+                                           "split_brain": None}
+
+
+def test_heal_info_after_node3_returned_is_zero_everywhere():
+    heal = gv.parse_heal_info(recorded("heal_clean_replica3.xml"),
+                              recorded("heal_split_brain_replica3_clean.xml"))
+    assert len(heal) == 3
+    assert all(v == {"connected": True, "pending": 0, "split_brain": 0} for v in heal.values())
+
+
+def test_heal_info_without_the_split_brain_answer_leaves_split_brain_unknown():
+    heal = gv.parse_heal_info(recorded("heal_pending_replica3_node3_down.xml"))
+    assert {v["split_brain"] for v in heal.values()} == {None}
+
+
+def test_split_brain_answer_of_a_grown_arbiter_volume_names_every_brick():
+    counts = gv.heal_counts(recorded("heal_split_brain_dist_arbiter.xml"))
+    assert len(counts) == 6 and set(counts.values()) == {(True, 0)}
+
+
+# --- planner: create, idempotence, state, options -----------------------------------------
+
+def test_create_sets_options_then_starts():
+    actions = gv.plan_volume(None, desired(replica=3, bricks=R3, auth_allow=["10.213.1.11"],
+                                           options={"nfs.disable": True}), {})
+    assert [a["action"] for a in actions] == ["create", "set", "set", "start"]
+    assert gv.command_of("gv", actions[0]) == ["volume", "create", "gv", "replica", "3"] + [
+        "10.213.1.1%d:%s" % (i, PATH) for i in (1, 2, 3)] + ["force"]
+    assert (actions[1]["option"], actions[1]["value"]) == ("nfs.disable", "on")
+
+
+@pytest.mark.parametrize("kw, command", [
+    ({"replica": 3, "arbiter": 1, "force": False},
+     ["volume", "create", "gv", "replica", "3", "arbiter", "1"]),
+    ({"state": "stopped", "bricks": R3[:1], "force": False}, ["volume", "create", "gv"]),
+])
+def test_create_command_spells_the_layout(kw, command):
+    actions = gv.plan_volume(None, desired(**dict({"bricks": R3}, **kw)), {})
+    bricks_given = [gv.brick_name(b) for b in kw.get("bricks", R3)]
+    assert gv.command_of("gv", actions[0]) == command + bricks_given
+    assert ("start" in [a["action"] for a in actions]) == (kw.get("state") != "stopped")
+
+
+def test_check_mode_prediction_of_a_create_matches_the_recorded_arbiter_volume():
+    wanted = desired(name="gva", replica=3, arbiter=1, bricks=listed(ARBITER))
+    after = gv.predict_volume(None, gv.plan_volume(None, wanted, {}), "gva")
+    keys = ("status", "type", "replica", "arbiter", "brick_count")
+    assert {k: after[k] for k in keys} == {k: ARBITER[k] for k in keys}
+    assert [(b["name"], b["arbiter"]) for b in after["bricks"]] == [
+        (b["name"], b["arbiter"]) for b in ARBITER["bricks"]]
+
+
+@pytest.mark.parametrize("current, kw", [
+    (REPLICA4, {"replica": 4, "bricks": listed(REPLICA4)}),
+    # other order of the addresses, node1 by its name, no replica given
+    (REPLICA4, {"bricks": [dict(b, host="node1") if b["host"] == "10.213.1.11" else b
+                           for b in listed(REPLICA4)],
+                "auth_allow": ["10.213.1.14", "10.213.1.13", "10.213.1.12", "10.213.1.11"],
+                "options": {"network.ping-timeout": 10,
+                            "performance.client-io-threads": False}}),
+    (ARBITER, {"replica": 3, "arbiter": 1, "bricks": listed(ARBITER)}),
+    (DIST_2X3, {"replica": 3, "bricks": listed(DIST_2X3)}),
+    # without bricks the layout is not looked at
+    (ARBITER, {"options": {"cluster.quorum-type": "auto"}}),
+    (volume("volume_info_arbiter_stopped.xml"), {"state": "stopped"}),
+    (volume("volume_info_distribute_created.xml"), {"name": "gvc", "state": "stopped"}),
+])
+def test_a_volume_already_as_desired_plans_nothing(current, kw):
+    assert gv.plan_volume(current, desired(**kw), ADDRESSES) == []
+
+
+@pytest.mark.parametrize("current, state, expected", [
+    (volume("volume_info_arbiter_stopped.xml"), "started", [{"action": "start"}]),
+    (volume("volume_info_distribute_created.xml"), "started", [{"action": "start"}]),
+    (ARBITER, "stopped", [{"action": "stop"}]),
+])
+def test_start_and_stop(current, state, expected):
+    assert gv.plan_volume(current, desired(state=state), {}) == expected
+
+
+def test_only_changed_options_are_set_and_unlisted_ones_are_never_reset():
+    actions = gv.plan_volume(REPLICA4, desired(options={
+        "nfs.disable": "on", "network.ping-timeout": "20", "cluster.quorum-type": "auto"}), {})
+    assert actions == [
+        {"action": "set", "option": "network.ping-timeout", "value": "20", "before": "10"},
+        {"action": "set", "option": "cluster.quorum-type", "value": "auto", "before": None}]
+    assert gv.command_of("gv", actions[0]) == ["volume", "set", "gv", "network.ping-timeout",
+                                               "20"]
+
+
+@pytest.mark.parametrize("allow, changed", [
+    (["10.213.1.14", "10.213.1.11", "10.213.1.13", "10.213.1.12"], False),
+    (["10.213.1.11", "10.213.1.12", "10.213.1.13"], True),
+    (["10.213.1.11", "10.213.1.12", "10.213.1.13", "10.213.1.14", "10.213.1.15"], True),
+])
+def test_auth_allow_is_compared_as_a_set(allow, changed):
+    actions = gv.plan_volume(REPLICA4, desired(auth_allow=allow), {})
+    assert bool(actions) == changed
+    if changed:
+        assert actions[0]["value"] == ",".join(allow)
+
+
+# --- planner: growth ----------------------------------------------------------------------
+
+def test_a_fourth_brick_raises_the_replica_to_4_and_prediction_matches_the_lab():
+    wanted = desired(replica=4, bricks=R3 + bricks((14, PATH)))
+    actions = gv.plan_volume(REPLICA3_LAB, wanted, ADDRESSES)
+    assert actions == [{"action": "add-brick", "bricks": ["10.213.1.14:" + PATH],
+                        "replica": 4, "force": True}]
+    assert gv.command_of("gv", actions[0]) == ["volume", "add-brick", "gv", "replica", "4",
+                                               "10.213.1.14:" + PATH, "force"]
+    after = gv.predict_volume(REPLICA3_LAB, actions, "gv")
+    assert [b["name"] for b in after["bricks"]] == [b["name"] for b in REPLICA4["bricks"]]
+
+
+def test_raising_the_replica_of_2_sets_interleaves_new_bricks_as_gluster_does():
+    grown = volume("volume_info_dist_replica_2x4.xml")
+    new = bricks((12, "/srv/gluster/gv/d4"), (13, "/srv/gluster/gv/d4"))
+    actions = gv.plan_volume(DIST_2X3, desired(replica=4, bricks=listed(DIST_2X3) + new), {})
+    assert actions[0]["replica"] == 4 and len(actions[0]["bricks"]) == 2
+    after = gv.predict_volume(DIST_2X3, actions, "gvd")
+    assert [b["name"] for b in after["bricks"]] == [b["name"] for b in grown["bricks"]]
+    assert gv.plan_volume(grown, desired(replica=4, bricks=listed(DIST_2X3) + new), {}) == []
+
+
+def test_three_bricks_add_a_replica_set_to_an_arbiter_volume():
+    new = bricks((13, "/srv/gluster/gv/a-data"), (14, "/srv/gluster/gv/a-data"),
+                 (15, "/srv/gluster/arb/a-arbiter2"))
+    actions = gv.plan_volume(ARBITER, desired(replica=3, arbiter=1,
+                                              bricks=listed(ARBITER) + new), {})
+    assert actions == [{"action": "add-brick", "bricks": [gv.brick_name(b) for b in new],
+                        "replica": None, "force": True}]
+    assert gv.command_of("gva", actions[0])[:4] == ["volume", "add-brick", "gva",
+                                                    "10.213.1.13:/srv/gluster/gv/a-data"]
+    after = gv.predict_volume(ARBITER, actions, "gva")
+    assert (after["type"], [b["arbiter"] for b in after["bricks"]]) == (
+        "Distributed-Replicate", [b["arbiter"] for b in volume(
+            "volume_info_dist_arbiter.xml")["bricks"]])
+
+
+def test_an_arbiter_turns_replica_2_into_replica_3_arbiter_1():
+    wanted = desired(name="gv2", replica=3, arbiter=1,
+                     bricks=listed(REPLICA2) + bricks((14, "/srv/gluster/arb/r2")))
+    actions = gv.plan_volume(REPLICA2, wanted, {})
+    assert gv.command_of("gv2", actions[0]) == [
+        "volume", "add-brick", "gv2", "replica", "3", "arbiter", "1",
+        "10.213.1.14:/srv/gluster/arb/r2", "force"]
+    after = gv.predict_volume(REPLICA2, actions, "gv2")
+    assert (after["replica"], after["arbiter"], after["bricks"][-1]["arbiter"]) == (3, 1, True)
+
+
+# --- planner: refusals ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("kw, fragment", [
+    ({"replica": 2, "bricks": R3[:2]}, "replica 2 without an arbiter"),
+    ({"replica": 3, "bricks": R3[:2]}, "2 bricks do not make whole replica sets of 3"),
+    ({"replica": 2, "arbiter": 1, "bricks": R3[:2]}, "an arbiter goes with replica 3"),
+    ({"replica": 3, "bricks": R3[:2] + R3[:1]}, "bricks listed twice"),
+    ({"replica": 3}, "list its bricks to create it"),
+    ({"name": "gv;x", "replica": 3, "bricks": R3}, "volume name"),
+    ({"replica": 3, "bricks": bricks((11, "srv/b"), (12, "/b"), (13, "/b"))}, "absolute path"),
+    ({"replica": 3, "bricks": R3, "options": {"nfs.disable": ""}}, "non-empty value"),
+    ({"replica": 3, "bricks": R3, "auth_allow": ["10.0.0.1,10.0.0.2"]}, "no spaces or commas"),
+])
+def test_unsound_requests_are_refused_before_anything_is_created(kw, fragment):
+    with pytest.raises(gv.PlanError, match=fragment) as err:
+        gv.plan_volume(None, desired(**kw), {})
+    assert str(err.value).endswith("- nothing was changed")
+
+
+def test_replica_2_with_explicit_acceptance_is_planned():
+    actions = gv.plan_volume(None, desired(replica=2, bricks=R3[:2], allow_split_brain=True),
+                             {})
+    assert gv.command_of("gv", actions[0])[3:5] == ["replica", "2"]
+
+
+@pytest.mark.parametrize("current, kw, fragment", [
+    # a brick of the volume is not listed
+    (REPLICA4, {"replica": 4, "bricks": listed(REPLICA4)[:3] + bricks((15, PATH))},
+     "has bricks 10.213.1.14:/srv/gluster/gv/brick that are not listed"),
+    # a new brick listed before the existing ones
+    (REPLICA3_LAB, {"replica": 4, "bricks": bricks((14, PATH)) + R3},
+     "new brick 10.213.1.14:/srv/gluster/gv/brick is listed before"),
+    # another layout without new bricks
+    (REPLICA4, {"replica": 3, "bricks": listed(REPLICA4)[:3]}, "not listed"),
+    (REPLICA3_LAB, {"replica": 3, "arbiter": 1, "bricks": R3}, "needs bricks added with it"),
+    # replica 3 -> 4 over two sets takes two bricks, not six
+    (DIST_2X3, {"replica": 4, "bricks": listed(DIST_2X3) + bricks(
+        (12, "/x"), (13, "/x"), (14, "/x"), (15, "/x"), (11, "/x"), (12, "/y"))},
+     "exactly 2 new bricks"),
+    # an arbiter volume neither drops nor changes its arbiter
+    (ARBITER, {"replica": 3, "bricks": listed(ARBITER) + bricks(
+        (13, "/x"), (14, "/x"), (15, "/x"))}, "stays one"),
+    (REPLICA3_LAB, {"replica": 3, "arbiter": 1, "bricks": R3 + bricks(
+        (14, "/x"), (15, "/x"), (11, "/x"))}, "added only to a replica 2 volume"),
+    # lowering the replica count is remove-brick's job
+    (REPLICA4, {"replica": 3, "bricks": listed(REPLICA4) + bricks((15, "/x"), (15, "/y"))},
+     "remove-brick"),
+])
+def test_changes_add_brick_cannot_make_are_refused(current, kw, fragment):
+    with pytest.raises(gv.PlanError, match=fragment):
+        gv.plan_volume(current, desired(**kw), ADDRESSES)
+
+
+@pytest.mark.parametrize("current, kw, expected", [
+    (ARBITER, {"delete_volume": True}, [{"action": "stop"}, {"action": "delete"}]),
+    (volume("volume_info_arbiter_stopped.xml"), {"delete_volume": True},
+     [{"action": "delete"}]),
+    (None, {}, []),
+])
+def test_absent_stops_and_deletes_only_with_delete_volume(current, kw, expected):
+    assert gv.plan_volume(current, desired(state="absent", **kw), {}) == expected
+
+
+def test_absent_without_delete_volume_is_refused_with_the_fix():
+    with pytest.raises(gv.PlanError, match="only with delete_volume=true"):
+        gv.plan_volume(ARBITER, desired(state="absent"), {})
+
+
+def test_diff_shows_only_the_managed_options():
+    view = gv.describe(REPLICA4, {"network.ping-timeout", "cluster.quorum-type"})
+    assert view == {"status": "Started", "replica": 4, "arbiter": 0,
+                    "bricks": [b["name"] for b in REPLICA4["bricks"]],
+                    "options": {"cluster.quorum-type": None, "network.ping-timeout": "10"}}
+    assert gv.describe(None, set()) == {}
+
+
+# --- apply and wait, with the runner replaced ---------------------------------------------
+
+class Runner:
+    """Stands in for run_gluster: records argv, answers from a table, fails on demand."""
+
+    def __init__(self, answers=None, fail_on=None):
+        """answers: {(word, word): answer}; fail_on: the first two words that fail."""
+        self.calls, self.answers, self.fail_on = [], answers or {}, fail_on
+
+    def __call__(self, module, args, xml=True):
+        """Record the call; GlusterError for fail_on, else the table's answer."""
+        self.calls.append(list(args))
+        if self.fail_on and args[:2] == self.fail_on:
+            raise gl.GlusterError("%s failed" % " ".join(args))
+        return self.answers.get(tuple(args[:2]), "" if not xml else None)
+
+
+def test_a_replica_raise_is_followed_by_a_full_heal(monkeypatch):
+    runner = Runner()
+    monkeypatch.setattr(gv, "run_gluster", runner)
+    actions = gv.plan_volume(REPLICA3_LAB, desired(replica=4, bricks=R3 + bricks((14, PATH))),
+                             {})
+    assert gv.apply_actions(None, "gv", actions) == actions
+    assert runner.calls[1] == ["volume", "heal", "gv", "full"]
+
+
+def test_a_failed_action_reports_the_ones_done(monkeypatch):
+    monkeypatch.setattr(gv, "run_gluster", Runner(fail_on=["volume", "start"]))
+    actions = gv.plan_volume(None, desired(replica=3, bricks=R3), {})
+    with pytest.raises(gl.GlusterError) as err:
+        gv.apply_actions(None, "gv", actions)
+    assert [a["action"] for a in err.value.details["done"]] == ["create"]
+
+
+def test_waiting_for_bricks_names_the_offline_one(monkeypatch):
+    down = recorded("status_replica3_node3_down.xml")
+    monkeypatch.setattr(gv, "run_gluster", Runner({("volume", "status"): down}))
+    with pytest.raises(gl.GlusterError, match=r"not online after 0s: 10\.213\.1\.13:/srv"):
+        gv.wait_bricks_online(None, REPLICA3_LAB, 0)
+
+
+@pytest.mark.parametrize("status, vol", [("status_replica3.xml", REPLICA3_LAB),
+                                         ("status_replica4.xml", REPLICA4)])
+def test_waiting_ends_once_every_brick_is_online(monkeypatch, status, vol):
+    runner = Runner({("volume", "status"): recorded(status)})
+    monkeypatch.setattr(gv, "run_gluster", runner)
+    gv.wait_bricks_online(None, vol, 0)
+    assert runner.calls == [["volume", "status", "gv"]]
