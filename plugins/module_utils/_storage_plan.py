@@ -15,6 +15,8 @@ fstype of what is mounted exactly there, or None).
 
 from __future__ import annotations
 
+from ansible_collections.swarmops.cluster.plugins.module_utils._gluster_volume import (
+    PlanError, plan_volume)
 from ansible_collections.swarmops.cluster.plugins.module_utils._mount import option_problems
 
 GID_RANGE = (100, 999)
@@ -313,7 +315,34 @@ def storage_plan(nodes, storage, probes, play_hosts, settings):
         auth_allow=[n["address"] for n in nodes if n.get("address")],
         mounts=mount_sources([n["name"] for n in nodes], layout, addresses,
                              settings["volume"]))
+    plan.update(ready_steps(plan, probes.get(plan["probe_from"]) or {}, volume, settings))
     return plan
+
+
+def ready_steps(plan, probe, volume, settings):
+    """Whether the pool and the volume are already as planned, as preflight read them.
+
+    A converged cluster's re-run then skips the two calls on the probing node. The volume
+    is judged by the module's own pure planner (no actions = nothing to do); anything it
+    cannot say for sure leaves the step to the module.
+    """
+    gluster = probe.get("gluster") or {}
+    own = plan["addresses"].get(plan["probe_from"])
+    connected = {h for p in gluster.get("pool") or [] if p.get("connected")
+                 and p.get("state_str") == "Peer in Cluster" for h in p.get("hostnames") or []}
+    peers_ready = bool(gluster.get("answering")) and all(
+        a in connected for a in plan["peers"] if a != own)
+    desired = {"name": settings["volume"], "state": "started", "bricks": plan["bricks"],
+               "replica": plan["replica"], "arbiter": plan["arbiter_count"],
+               "force": plan["force"], "options": settings.get("volume_options") or {},
+               "auth_allow": plan["auth_allow"], "allow_split_brain": False,
+               "delete_volume": False}
+    try:
+        volume_ready = volume is not None and bool(gluster.get("answering")) and not \
+            plan_volume(volume, desired, {b["host"]: [b["host"]] for b in plan["bricks"]})
+    except PlanError:
+        volume_ready = False
+    return {"peers_ready": peers_ready, "volume_ready": volume_ready}
 
 
 def gid_plan(nodes, probes, play_hosts, explicit=0, allow_move=False, group="docker"):

@@ -21,9 +21,11 @@ def nodes(managers=3, workers=0):
 def volume(hosts, replica=None, arbiter=0, paths=None):
     """A parsed volume as node_facts reports it."""
     paths = paths or [BRICK] * len(hosts)
-    return {"name": "dockerdir", "id": "6f1c-0a", "status": "Started",
-            "replica": replica or len(hosts), "arbiter": arbiter,
-            "bricks": [{"host": h, "path": p} for h, p in zip(hosts, paths)]}
+    return {"name": "dockerdir", "id": "6f1c-0a", "status": "Started", "type": "Replicate",
+            "replica": replica or len(hosts), "arbiter": arbiter, "disperse": 0,
+            "brick_count": len(hosts), "transport": "tcp", "options": {},
+            "bricks": [{"host": h, "path": p, "name": "%s:%s" % (h, p), "uuid": None,
+                        "arbiter": False} for h, p in zip(hosts, paths)]}
 
 
 def probe(pool=(), volumes=(), paths=None, gids=None):
@@ -215,3 +217,32 @@ def test_under_limit_an_outside_storage_node_not_in_the_volume_waits_for_its_run
     result = plan(nodes(5), ["n1", "n2", "n3", "n4", "n5"], probes, play=["n4"])
     assert [b["host"] for b in result["bricks"]][-1] == "10.0.0.4" and result["replica"] == 4
     assert "n5: in the storage group but outside this run" in result["warnings"][0]
+
+
+def converged_probes(auth=True):
+    """Three storage nodes as preflight reads them on a converged cluster."""
+    live = volume(["10.0.0.1", "10.0.0.2", "10.0.0.3"])
+    if auth:
+        live["options"]["auth.allow"] = "10.0.0.3,10.0.0.1,10.0.0.2"
+    pool = probe(["10.0.0.2", "10.0.0.3"], [live])
+    for peer in pool["gluster"]["pool"]:
+        peer.update(connected=True, state_str="Peer in Cluster")
+    return {"n1": pool, "n2": probe(volumes=[live]), "n3": probe(volumes=[live])}
+
+
+def test_a_converged_pool_and_volume_skip_their_calls():
+    result = plan(nodes(), ["n1", "n2", "n3"], converged_probes())
+    assert (result["peers_ready"], result["volume_ready"]) == (True, True)
+
+
+def test_a_missing_option_or_peer_leaves_the_step_to_the_module():
+    result = plan(nodes(), ["n1", "n2", "n3"], converged_probes(auth=False))
+    assert (result["peers_ready"], result["volume_ready"]) == (True, False)
+    probes = converged_probes()
+    probes["n1"]["gluster"]["pool"][-1]["connected"] = False
+    assert plan(nodes(), ["n1", "n2", "n3"], probes)["peers_ready"] is False
+
+
+def test_a_bare_cluster_has_nothing_ready():
+    result = plan(nodes(), ["n1", "n2", "n3"])
+    assert (result["peers_ready"], result["volume_ready"]) == (False, False)
