@@ -20,7 +20,8 @@ from ansible_collections.swarmops.cluster.plugins.module_utils._gluster_peer imp
     parse_pool_list)
 from ansible_collections.swarmops.cluster.plugins.module_utils._gluster_volume import (
     parse_volume_info)
-from ansible_collections.swarmops.cluster.plugins.module_utils._mount import parse_mountinfo
+from ansible_collections.swarmops.cluster.plugins.module_utils._mount import (
+    mounted_at, parse_mountinfo, read_text)
 from ansible_collections.swarmops.cluster.plugins.module_utils._swarm import read_local
 
 CLI_ENV = {"LANG": "C", "LC_ALL": "C"}
@@ -193,12 +194,8 @@ def read_gluster(module):
 
 def read_paths(paths):
     """What preflight judges of brick directories and mount points, path by path."""
-    try:
-        with open("/proc/self/mountinfo", encoding="utf-8") as handle:
-            mounts = {m["mount_point"]: m for m in parse_mountinfo(handle.read())}
-    except OSError:
-        mounts = {}
-    return {path: read_path(path, mounts.get(path)) for path in paths}
+    mounts = parse_mountinfo(read_text("/proc/self/mountinfo"))
+    return {path: read_path(path, mounted_at(mounts, path)) for path in paths}
 
 
 def read_path(path, mount):

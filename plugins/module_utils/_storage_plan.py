@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from ansible_collections.swarmops.cluster.plugins.module_utils._gluster_volume import (
     PlanError, plan_volume)
-from ansible_collections.swarmops.cluster.plugins.module_utils._mount import option_problems
+from ansible_collections.swarmops.cluster.plugins.module_utils._mount import (
+    MOUNTED_FSTYPES, option_problems)
 
 GID_RANGE = (100, 999)
 
@@ -210,7 +211,7 @@ def mount_point_problems(nodes, probes, mount_point, volume):
         mounted = state.get("mount")
         if mounted:
             source = mounted.get("source") or ""
-            if mounted.get("fstype") != "fuse.glusterfs" or \
+            if mounted.get("fstype") not in MOUNTED_FSTYPES["glusterfs"] or \
                     source.rsplit(":", 1)[-1].strip("/") != volume:
                 problems.append("%s: %s already has %s (%s) mounted; unmount it and remove "
                                 "its fstab line, or choose another swarmops_glusterfs_mount_"
