@@ -6,6 +6,7 @@ so it runs before the project's virtualenv exists.
   lab.py engine                    make sure a host Docker engine answers
   lab.py image                     build (or reuse) the node image
   lab.py up   [--name L] [--managers M] [--workers W] [--inventory FILE]
+               SWARMOPS_LAB_REGISTRY=1 adds the lab's image registry (see start_registry)
   lab.py grow [--name L] [--group swarm_workers] NAME...
   lab.py down [--name L] [--engine]
   lab.py status [--name L]
@@ -70,6 +71,21 @@ CAP_NAMES = [
     "BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF", "CHECKPOINT_RESTORE",
 ]
 USER = "swarmops"
+# The lab registry's login (lab-only, published in the lab inventory like the SSH user).
+REGISTRY_USER, REGISTRY_PASSWORD = "lab", "swarmops-lab-registry"
+REGISTRY_CONFIG = """version: 0.1
+storage:
+  filesystem:
+    rootdirectory: /var/lib/docker-registry
+  delete:
+    enabled: true
+http:
+  addr: :5000
+auth:
+  htpasswd:
+    realm: swarmops-lab
+    path: /etc/docker/registry/htpasswd
+"""
 # In each lab's directory: its SSH key and the host keys its nodes made at first boot.
 KEY_FILE = "id_ed25519"
 KNOWN_HOSTS = "known_hosts"
@@ -344,6 +360,46 @@ def start_node(name, node, network, image, keys):
            "-v", f"{keys}:/etc/ssh/lab_keys:ro", image)
 
 
+def registry_entry(lab, subnet):
+    """The registry's container and address: the lab's first address below the nodes'."""
+    return {"container": f"swarmops-{lab}-registry", "hostname": f"{lab}-registry",
+            "address": str(list(subnet.hosts())[9])}
+
+
+def registry_address(subnet):
+    """host:port of the lab's registry, as image names and daemon.json spell it."""
+    return f"{list(subnet.hosts())[9]}:5000"
+
+
+def start_registry(name, network, image, keys, subnet):
+    """The lab's image registry: a container beside the nodes (not in the inventory).
+
+    No registry on the internet is reachable here, yet stacks should pull images the way
+    real clusters do. Debian's docker-registry package serves them on port 5000, and
+    workload_image.py builds the lab images from busybox-static inside the container and
+    pushes them over its loopback. Nodes trust it as an insecure registry (inventory
+    group_vars: swarmops_lab_registry).
+    """
+    entry = registry_entry(name, subnet)
+    start_node(name, entry, network, image, keys)
+    wait_for_node(entry, time.time() + 180)
+    aptcache.setup_lab(STATE, name, network, [entry["container"]], host_mirror()[1])
+    docker("exec", entry["container"], "sh", "-c",
+           "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -qq -y "
+           "--no-install-recommends docker-registry busybox-static apache2-utils >/dev/null",
+           timeout=600)
+    # Debian's config names a folder as its htpasswd file; ours asks for a login, so the
+    # stack module's registry login and --with-registry-auth are exercised for real.
+    docker("exec", "-i", entry["container"], "sh", "-c",
+           "cat > /etc/docker/registry/config.yml && htpasswd -Bbc "
+           f"/etc/docker/registry/htpasswd {REGISTRY_USER} {REGISTRY_PASSWORD} && "
+           "systemctl restart docker-registry", stdin=REGISTRY_CONFIG)
+    docker("cp", str(HERE / "workload_image.py"), f"{entry['container']}:/root/")
+    pushed = docker("exec", "-e", f"REGISTRY_AUTH={REGISTRY_USER}:{REGISTRY_PASSWORD}",
+                    entry["container"], "python3", "/root/workload_image.py").stdout
+    log(f"registry {registry_address(subnet)}: {' '.join(pushed.split()[1::2])}")
+
+
 def wait_for_node(node, deadline):
     """Wait until systemd finished booting and sshd accepts TCP on the node's address."""
     while time.time() < deadline:
@@ -422,6 +478,11 @@ def inventory_tree(ldir, nodes):
         "ansible_ssh_private_key_file": str(ldir / KEY_FILE),
         "ansible_ssh_common_args": f"-o UserKnownHostsFile={known} -o StrictHostKeyChecking=yes",
         "ansible_python_interpreter": "/usr/bin/python3",
+        # Where the lab's registry runs when SWARMOPS_LAB_REGISTRY=1 (always named, so the
+        # nodes' daemon.json is the same with or without it).
+        "swarmops_lab_registry": registry_address(subnet_of(ldir)),
+        "swarmops_lab_registry_user": REGISTRY_USER,
+        "swarmops_lab_registry_password": REGISTRY_PASSWORD,
     }, "children": {}}}
     for group in ("swarm_managers", "swarm_workers"):
         tree["all"]["children"][group] = {"hosts": {
@@ -435,6 +496,11 @@ def inventory_tree(ldir, nodes):
     if storage:
         tree["all"]["children"]["storage"] = {"hosts": storage}
     return tree
+
+
+def subnet_of(ldir):
+    """The lab's bridge subnet, as recorded in lab.json."""
+    return ipaddress.ip_network(json.loads((ldir / "lab.json").read_text())["subnet"])
 
 
 def storage_group(spec):
@@ -517,6 +583,8 @@ def start_lab(name, managers, workers):
         wait_for_node(node, deadline)
     # Before anything installs on the nodes; warns and leaves them direct if it cannot.
     aptcache.setup_lab(STATE, name, network, [n["container"] for n in nodes], host_mirror()[1])
+    if os.environ.get("SWARMOPS_LAB_REGISTRY") == "1":
+        start_registry(name, network, image, keys, subnet)
     record_host_keys(ldir, nodes)
     write_controller_hosts(name, nodes)
     log(f"lab {name} up: {len(nodes)} nodes on {subnet}")
