@@ -29,13 +29,33 @@ CLI_ENV = {"LANG": "C", "LC_ALL": "C"}
 
 def parse_ip_addr(output):
     """Addresses configured on the host from ``ip -j addr show``; loopback left out."""
-    ipv4, ipv6 = [], []
+    ipv4, ipv6, interfaces = [], [], {}
     for link in json.loads(output or "[]"):
+        cidrs = interfaces.setdefault(link.get("ifname"), [])
         for addr in link.get("addr_info") or []:
             if addr.get("scope") == "host":
                 continue
             (ipv4 if addr.get("family") == "inet" else ipv6).append(addr["local"])
-    return {"all_ipv4_addresses": ipv4, "all_ipv6_addresses": ipv6}
+            cidrs.append("%s/%s" % (addr["local"], addr.get("prefixlen")))
+    interfaces.pop("lo", None)
+    return {"all_ipv4_addresses": ipv4, "all_ipv6_addresses": ipv6,
+            "interfaces": interfaces}
+
+
+def parse_networks(output):
+    """Docker networks from ``docker network inspect``: what network preflight judges."""
+    networks = []
+    for net in json.loads(output or "[]"):
+        ipam = (net.get("IPAM") or {}).get("Config") or []
+        networks.append({
+            "name": net.get("Name"), "id": net.get("Id"), "driver": net.get("Driver"),
+            "scope": net.get("Scope"), "ingress": bool(net.get("Ingress")),
+            "config_only": bool(net.get("ConfigOnly")),
+            "config_from": (net.get("ConfigFrom") or {}).get("Network") or None,
+            "subnets": [cfg["Subnet"] for cfg in ipam if cfg.get("Subnet")],
+            "labels": net.get("Labels") or {},
+        })
+    return networks
 
 
 def parse_group_file(text, name):
@@ -161,6 +181,16 @@ def read_engine(module):
                                      "--property=LoadState,ActiveState,UnitFileState"])
     engine["service"] = parse_systemd_show(out) if rc == 0 else None
     return engine
+
+
+def read_networks(module):
+    """The engine's networks (a manager sees every swarm-scope one); [] when the engine
+    does not answer, as on a host not yet provisioned."""
+    rc, out, _err = run_cli(module, ["docker", "network", "ls", "--quiet", "--no-trunc"])
+    if rc != 0 or not out.split():
+        return []
+    rc, out, _err = run_cli(module, ["docker", "network", "inspect", "--"] + out.split())
+    return parse_networks(out) if rc == 0 else []
 
 
 def read_packages(module, packages):

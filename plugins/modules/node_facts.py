@@ -48,6 +48,13 @@ options:
     type: list
     elements: path
     default: []
+  networks:
+    description:
+      - Also list the engine's networks (name, driver, scope, subnets, config-only and
+        config-from, labels) when the engine answers. A manager sees every swarm-scope
+        network.
+    type: bool
+    default: false
 notes:
   - Supports check mode; it never changes anything.
   - The docker CLI is asked with C(LANG=C) and C(--format) JSON output.
@@ -91,6 +98,15 @@ ansible_facts:
         addresses:
           description: Every address configured on the host (IPv4 and IPv6, no loopback).
           type: list
+        interfaces:
+          description: Each interface (loopback left out) and its addresses with prefix
+            length (C(10.0.0.5/24)); macvlan parents and host networks are judged on it.
+          type: dict
+        networks:
+          description: With O(networks), the engine's networks (C(name), C(id), C(driver),
+            C(scope), C(ingress), C(config_only), C(config_from), C(subnets), C(labels));
+            null otherwise.
+          type: list
         engine:
           description: C(installed), C(answering), C(error), C(version), C(service)
             (C(loaded), C(active), C(enabled)) and C(swarm) (state, node_id, node_addr,
@@ -127,7 +143,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.facts.system.distribution import DistributionFactCollector
 from ansible_collections.swarmops.cluster.plugins.module_utils._node_facts import (
     parse_group_file, parse_group_gids, parse_ip_addr, read_daemon_json, read_engine,
-    read_file_state, read_gluster, read_packages, read_paths, run_cli)
+    read_file_state, read_gluster, read_networks, read_packages, read_paths, run_cli)
 
 ARGUMENT_SPEC = {
     "packages": {"type": "list", "elements": "str", "default": []},
@@ -135,6 +151,7 @@ ARGUMENT_SPEC = {
     "daemon_json": {"type": "path", "default": "/etc/docker/daemon.json"},
     "gluster": {"type": "bool", "default": False},
     "paths": {"type": "list", "elements": "path", "default": []},
+    "networks": {"type": "bool", "default": False},
 }
 
 
@@ -161,6 +178,8 @@ def main():
         "packages": read_packages(module, params["packages"]),
         "gluster": read_gluster(module) if params["gluster"] else None,
         "paths": read_paths(params["paths"]),
+        "interfaces": facts.pop("interfaces"),
+        "networks": read_networks(module) if params["networks"] else None,
     }
     module.exit_json(changed=False, ansible_facts=facts)
 

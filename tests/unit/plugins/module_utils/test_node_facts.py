@@ -24,9 +24,18 @@ def api_info(name):
 # ip -j addr show
 
 def test_ip_addr_leaves_out_loopback():
-    assert nf.parse_ip_addr(recorded("ip_addr_node1.json")) == {
-        "all_ipv4_addresses": ["10.101.0.1", "10.213.0.11", "10.111.0.1"],
-        "all_ipv6_addresses": []}
+    facts = nf.parse_ip_addr(recorded("ip_addr_node1.json"))
+    assert facts["all_ipv4_addresses"] == ["10.101.0.1", "10.213.0.11", "10.111.0.1"]
+    assert facts["all_ipv6_addresses"] == []
+    assert "lo" not in facts["interfaces"]
+
+
+def test_ip_addr_names_each_interface_with_its_networks():
+    # A macvlan parent must exist on its node and new subnets must not overlap these.
+    interfaces = nf.parse_ip_addr(recorded("ip_addr_node1.json"))["interfaces"]
+    assert "10.213.0.11/24" in interfaces["eth0"]
+    assert sorted(cidr for cidrs in interfaces.values() for cidr in cidrs) == sorted(
+        ["10.101.0.1/24", "10.213.0.11/24", "10.111.0.1/24"])
 
 
 def test_ip_addr_of_a_bare_host():
@@ -40,8 +49,22 @@ def test_ip_addr_sorts_families():
                             {"family": "inet6", "local": "fe80::1", "scope": "link"},
                             {"family": "inet", "local": "10.0.0.1", "scope": "global"}]},
              {"ifname": "dummy0"}]
-    assert nf.parse_ip_addr(json.dumps(links)) == {
-        "all_ipv4_addresses": ["10.0.0.1"], "all_ipv6_addresses": ["fd00::11", "fe80::1"]}
+    facts = nf.parse_ip_addr(json.dumps(links))
+    assert (facts["all_ipv4_addresses"], facts["all_ipv6_addresses"]) == (
+        ["10.0.0.1"], ["fd00::11", "fe80::1"])
+
+
+def test_networks_from_inspect():
+    # Recorded on a lab manager whose swarm took its ingress from the default address pool.
+    nets = {n["name"]: n for n in nf.parse_networks(recorded("network_inspect_manager.json"))}
+    assert nets["ingress"]["ingress"] and nets["ingress"]["scope"] == "swarm"
+    assert nets["ingress"]["subnets"] == ["10.128.0.0/24"]
+    assert nets["docker_gwbridge"]["subnets"] == ["10.111.0.0/24"]
+    assert not nets["bridge"]["ingress"] and nets["bridge"]["config_from"] is None
+
+
+def test_networks_of_a_bare_host():
+    assert nf.parse_networks("") == []
 
 
 # /etc/group
