@@ -1,0 +1,117 @@
+"""Network and stack preflight, judged on node facts parsed from recorded lab output."""
+
+from pathlib import Path
+
+import pytest
+
+from ansible_collections.swarmops.cluster.plugins.module_utils import _cluster_networks as cn
+from ansible_collections.swarmops.cluster.plugins.module_utils import _node_facts as nf
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "node_facts"
+
+
+def probe(name, manager=False):
+    """A node's facts as node_facts reports them, from the lab's recorded CLI output."""
+    addrs = nf.parse_ip_addr((FIXTURES / ("ip_addr_%s.json" % name)).read_text())
+    nets = nf.parse_networks((FIXTURES / "network_inspect_manager.json").read_text()) \
+        if manager else []
+    return {"addresses": addrs["all_ipv4_addresses"], "interfaces": addrs["interfaces"],
+            "networks": nets}
+
+
+@pytest.fixture(name="probes")
+def fixture_probes():
+    return {"node1": probe("node1", manager=True), "node2": probe("node2"),
+            "node3": probe("node3")}
+
+
+PROXY = {"name": "proxy_traefik", "driver": "overlay", "attachable": True,
+         "subnet": "10.130.10.0/24"}
+
+
+def macvlan(**nodes):
+    return {"name": "dns", "driver": "macvlan", "parent": "eth0", "subnet": "10.213.0.0/24",
+            "gateway": "10.213.0.1", "nodes": nodes}
+
+
+def test_lab_networks_pass(probes):
+    nets = [PROXY, macvlan(node1={"ip_range": "10.213.0.200/29"},
+                           node2={"ip_range": "10.213.0.208/29"})]
+    assert cn.network_problems(nets, probes, "10.128.0.0/24") == []
+
+
+def test_ingress_read_from_a_manager(probes):
+    assert cn.ingress_subnet(probes, [], 24) == "10.128.0.0/24"
+
+
+def test_ingress_predicted_before_the_swarm_exists():
+    assert cn.ingress_subnet({"n": None}, ["10.140.0.0/16"], 24) == "10.140.0.0/24"
+    assert cn.ingress_subnet({"n": None}, [], 24) == "10.0.0.0/24"
+
+
+@pytest.mark.parametrize("subnet, overlapped", [
+    ("10.128.0.0/16", "the ingress network"),
+    ("10.111.0.0/24", "docker network docker_gwbridge"),
+    ("10.213.0.0/16", "node1's interface eth0"),
+    ("10.101.0.0/24", "docker network bridge"),
+])
+def test_overlay_overlapping_is_refused(probes, subnet, overlapped):
+    problems = cn.network_problems([dict(PROXY, subnet=subnet)], probes, "10.128.0.0/24")
+    assert any(overlapped in p and "proxy_traefik" in p for p in problems), problems
+
+
+def test_two_networks_overlapping_each_other(probes):
+    nets = [PROXY, dict(PROXY, name="backend", subnet="10.130.0.0/16")]
+    problems = cn.network_problems(nets, probes, "10.128.0.0/24")
+    assert problems == ["network proxy_traefik: subnet 10.130.10.0/24 overlaps network "
+                        "backend (10.130.0.0/16); pick a free range"]
+
+
+def test_macvlan_parent_missing_names_the_interfaces(probes):
+    net = dict(macvlan(node2={"ip_range": "10.213.0.208/29"}), parent="eth9")
+    problems = cn.network_problems([net], probes, "10.128.0.0/24")
+    assert len(problems) == 1
+    assert "parent interface eth9 does not exist on node2" in problems[0]
+    assert "eth0" in problems[0]
+
+
+def test_macvlan_ranges_overlapping_or_holding_a_host(probes):
+    net = macvlan(node1={"ip_range": "10.213.0.8/29"}, node2={"ip_range": "10.213.0.12/30"})
+    problems = cn.network_problems([net], probes, "10.128.0.0/24")
+    assert any("holds host address 10.213.0.11" in p for p in problems), problems
+    assert any("ip_ranges of node1 and node2 overlap" in p for p in problems), problems
+
+
+@pytest.mark.parametrize("net, fragment", [
+    (dict(PROXY, subnet="10.130.10.0/33"), "is not a network in CIDR form"),
+    (dict(PROXY, subnet="10.130.10.1/24"), "is not a network in CIDR form"),
+    (dict(PROXY, gateway="10.131.0.1"), "gateway 10.131.0.1 is not inside subnet"),
+    (dict(PROXY, ip_range="10.131.0.0/28"), "is not inside subnet 10.130.10.0/24"),
+    (dict(PROXY, driver="bridge"), "driver bridge"),
+    ({"name": "dns", "driver": "macvlan", "parent": "eth0"}, "a macvlan needs subnet and nodes"),
+    (macvlan(nodeX={"ip_range": "10.213.0.200/29"}), "node nodeX is not in the inventory"),
+])
+def test_bad_network_entries(probes, net, fragment):
+    problems = cn.network_problems([net], probes, "10.128.0.0/24")
+    assert any(fragment in p for p in problems), problems
+
+
+def test_relay_range_holding_the_ingress_is_an_open_relay():
+    compose = {"services": {"smtp": {"environment": {
+        "RELAYNETS": "172.16.0.0/12,10.0.0.0/8"}}, "web": {"environment": ["A=1"]}}}
+    problems = cn.relay_problems("mail", compose, ["RELAYNETS"], "10.0.0.0/24")
+    assert len(problems) == 1 and "service smtp: RELAYNETS=" in problems[0]
+    assert "open relay" in problems[0]
+
+
+def test_relay_range_of_own_networks_passes():
+    compose = {"services": {"smtp": {"environment": ["RELAYNETS=10.130.10.0/24"]}}}
+    assert cn.relay_problems("mail", compose, ["RELAYNETS"], "10.0.0.0/24") == []
+
+
+def test_unknown_external_network():
+    compose = {"networks": {"proxy": {"external": True, "name": "proxy_traefik"},
+                            "old": {"external": {"name": "legacy"}}, "own": {}}}
+    assert cn.external_network_problems("web", compose, {"proxy_traefik"}) == [
+        "stack web: external network legacy does not exist and is not in swarmops_networks; "
+        "add it there or create it first"]
