@@ -1,0 +1,158 @@
+# -*- coding: utf-8 -*-
+# Copyright: swarmops.cluster contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Controller side of swarmops.cluster.stack: read, interpolate and merge the compose files.
+
+Compose files, the ``.env`` file and the files of configs and secrets live next to the
+playbook, like a template's ``src``; the module runs on a manager and gets the rendered
+stack, with each config and secret named after its content.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+
+from ansible.errors import AnsibleActionFail, AnsibleError
+from ansible.module_utils.common.text.converters import to_bytes, to_text
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.swarmops.cluster.plugins.plugin_utils._compose import (
+    ComposeError, interpolate, merge, render)
+
+try:
+    from dotenv import dotenv_values
+    HAS_DOTENV = True
+except ImportError:
+    HAS_DOTENV = False
+
+# Options only this plugin reads; the module gets the rendered result instead.
+CONTROLLER_OPTIONS = ("files", "definition", "env_file", "variables", "render_only")
+# Content-named configs and secrets are external objects with a name: compose 3.5+.
+MIN_VERSION = (3, 8)
+# docker's limit for config and secret names.
+MAX_NAME = 64
+
+
+class ActionModule(ActionBase):
+    """Render on the controller, then run the module on the (delegated) manager."""
+
+    TRANSFERS_FILES = False
+
+    def run(self, tmp=None, task_vars=None):
+        """Render the stack (state=present) and hand it to the module."""
+        result = super().run(tmp, task_vars)
+        args = dict(self._task.args)
+        rendered_args = {key: value for key, value in args.items()
+                         if key not in CONTROLLER_OPTIONS}
+        try:
+            if args.get("state", "present") == "present":
+                rendered_args.update(self.render_stack(args))
+        except (ComposeError, AnsibleError, OSError) as err:
+            raise AnsibleActionFail(to_text(err)) from err
+        if args.get("render_only"):
+            # Preflight: the stack rendered on the controller, nothing sent to any host.
+            result.update(changed=False, stack=args.get("name"),
+                          compose=rendered_args.get("compose"),
+                          objects=[obj["name"] for obj in rendered_args.get("configs", [])])
+            return result
+        result.update(self._execute_module(module_name="swarmops.cluster.stack",
+                                           module_args=rendered_args, task_vars=task_vars))
+        return result
+
+    def find(self, path):
+        """A controller file, searched like template's src."""
+        return self._find_needle("files", path)
+
+    def read_variables(self, args):
+        """The .env file's values under the task's variables, all as strings."""
+        values = {}
+        if args.get("env_file"):
+            values.update(read_env_file(self.find(args["env_file"])))
+        for key, value in (args.get("variables") or {}).items():
+            values[key] = to_text(value) if not isinstance(value, bool) else str(value).lower()
+        return values
+
+    def render_stack(self, args):
+        """compose, configs and secrets for the module, from files + definition."""
+        files = [self.find(path) for path in args.get("files") or []]
+        if not files and not args.get("definition"):
+            raise AnsibleActionFail("stack %s: give files or definition (state=present)"
+                                    % args.get("name"))
+        variables = self.read_variables(args)
+        sources = []
+        for path in files:
+            with open(path, encoding="utf-8") as handle:
+                sources.append((path, handle.read()))
+        compose = render(sources, variables) if sources else {}
+        if args.get("definition"):
+            inline = interpolate(args["definition"], variables, "definition")
+            compose = merge([compose, inline]) if compose else merge([inline])
+        base = os.path.dirname(files[0]) if files else self._loader.get_basedir()
+        compose["version"] = at_least(compose.get("version"), MIN_VERSION)
+        inline_env_files(compose, base)
+        configs = content_named(args["name"], compose, "configs", base)
+        secrets = content_named(args["name"], compose, "secrets", base)
+        return {"compose": compose, "configs": configs, "secrets": secrets}
+
+
+def at_least(version, minimum):
+    """The compose file version, raised to MINIMUM (3.x versions only add keys)."""
+    try:
+        parts = tuple(int(part) for part in str(version).split("."))
+    except ValueError:
+        parts = ()
+    return ".".join(str(part) for part in max(parts, minimum))
+
+
+def read_env_file(path):
+    """A .env file's values, parsed by python-dotenv (quotes, export, multi-line)."""
+    if not HAS_DOTENV:
+        raise AnsibleActionFail("env_file needs python-dotenv on the controller: "
+                                "pip install python-dotenv")
+    values = dotenv_values(path, interpolate=True)
+    # A bare KEY line has no value: compose takes it from the shell, which we do not read.
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def inline_env_files(compose, base):
+    """Service ``env_file`` entries read here and folded into ``environment`` (the files
+    are on the controller; the explicit environment wins, as in compose)."""
+    for svc in (compose.get("services") or {}).values():
+        paths = svc.pop("env_file", None)
+        if not paths:
+            continue
+        merged = {}
+        for path in [paths] if isinstance(paths, str) else paths:
+            merged.update(read_env_file(os.path.join(base, path)))
+        env = svc.get("environment") or {}
+        if isinstance(env, list):
+            env = dict(item.split("=", 1) if "=" in item else (item, None) for item in env)
+        merged.update(env)
+        svc["environment"] = merged
+
+
+def content_named(stack, compose, kind, base):
+    """Replace each file- or content-backed config/secret by an external one named after
+    its content; returns [{key, name, data}] for the module to create."""
+    objects = []
+    for key, spec in sorted((compose.get(kind) or {}).items()):
+        spec = spec or {}
+        if spec.get("external"):
+            continue
+        if "file" in spec:
+            with open(os.path.join(base, spec["file"]), "rb") as handle:
+                data = handle.read()
+        elif "content" in spec:
+            data = to_bytes(spec["content"])
+        else:
+            raise AnsibleActionFail("stack %s: %s.%s needs file, content or external"
+                                    % (stack, kind, key))
+        digest = hashlib.sha256(data).hexdigest()[:12]
+        prefix = spec.get("name") or "%s_%s" % (stack, key)
+        name = "%s-%s" % (prefix[:MAX_NAME - 13], digest)
+        compose[kind][key] = {"external": True, "name": name}
+        objects.append({"key": key, "name": name,
+                        "data": to_text(base64.b64encode(data))})
+    return objects

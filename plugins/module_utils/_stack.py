@@ -1,0 +1,354 @@
+# -*- coding: utf-8 -*-
+# Copyright: swarmops.cluster contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A stack's lifecycle on a manager: read, plan, deploy, wait, clean up.
+
+The compose file arrives rendered (interpolated and merged by the action plugin on the
+controller). State is read through the SDK; the deploy itself is ``docker stack deploy``,
+because converting compose into services happens in the docker client. Configs and
+secrets are immutable in a swarm, so each one is created under a name derived from its
+content: a changed file gets a new object, the services move to it in the same deploy,
+and the old object is removed once no service uses it. Private to this collection.
+"""
+
+from __future__ import annotations
+
+import base64
+import calendar
+import json
+import time
+
+from ansible_collections.swarmops.cluster.plugins.module_utils._docker_api import (
+    EngineError, call)
+from ansible_collections.swarmops.cluster.plugins.module_utils._docker_cli import run_docker
+from ansible_collections.swarmops.cluster.plugins.module_utils._stack_converge import (
+    stack_status)
+from ansible_collections.swarmops.cluster.plugins.module_utils._stack_spec import (
+    SpecError, desired_services, diff_services, running_services, unknown_network_ids)
+
+NAMESPACE = "com.docker.stack.namespace"
+# Marks configs and secrets this module created, so clean-up never touches others.
+MANAGED = "org.swarmops.stack.key"
+POLL_SECONDS = 0.5
+
+
+class StackError(Exception):
+    """A refusal or failure the user can act on; carries details for fail_json."""
+
+    def __init__(self, msg, **details):
+        super().__init__(msg)
+        self.msg = msg
+        self.details = details
+
+
+def namespace_filter(name):
+    """The label filter every object of stack NAME carries."""
+    return {"label": "%s=%s" % (NAMESPACE, name)}
+
+
+def read_stack(client, name):
+    """The stack's services, networks, configs and secrets, plus every network (the
+    services' specs name networks by ID)."""
+    flt = namespace_filter(name)
+    services = call("list services", client.services, filters=flt)
+    networks = call("list networks", client.networks)
+    # The list leaves out swarm's own copies of the predefined networks (host): inspect
+    # the IDs the services hold that it does not name.
+    networks += [call("inspect network %s" % net_id, client.inspect_network, net_id)
+                 for net_id in unknown_network_ids(services, networks)]
+    return {
+        "services": services,
+        "networks": networks,
+        "configs": call("list configs", client.configs, filters=flt),
+        "secrets": call("list secrets", client.secrets, filters=flt),
+    }
+
+
+def read_progress(client, name):
+    """What convergence is judged on: the stack's services, their tasks, the nodes."""
+    services = call("list services", client.services, filters=namespace_filter(name))
+    ids = [svc["ID"] for svc in services]
+    tasks = call("list tasks", client.tasks, filters={"service": ids}) if ids else []
+    return services, tasks, call("list nodes", client.nodes)
+
+
+def object_names(objects):
+    """{name: object} of configs or secrets as the SDK lists them."""
+    return {obj["Spec"]["Name"]: obj for obj in objects}
+
+
+def stack_networks(name, compose):
+    """Names of the networks the stack itself creates (not external ones)."""
+    nets = dict(compose.get("networks") or {})
+    services = compose.get("services") or {}
+    if any(not svc.get("networks") for svc in services.values() if isinstance(svc, dict)):
+        nets.setdefault("default", {})
+    return sorted((spec or {}).get("name") or "%s_%s" % (name, key)
+                  for key, spec in nets.items() if not (spec or {}).get("external"))
+
+
+def plan_objects(kind, wanted, existing):
+    """Actions creating the content-named configs or secrets that do not exist yet."""
+    return [{"action": "create", "kind": kind, "name": obj["name"], "key": obj["key"]}
+            for obj in wanted if obj["name"] not in existing]
+
+
+def plan_stack(name, current, desired):
+    """(actions, service diff, wanted services, running services) taking the running
+    stack to the rendered one. Pure."""
+    try:
+        want = desired_services(name, desired["compose"])
+    except SpecError as err:
+        raise StackError("stack %s: %s" % (name, err)) from err
+    have = running_services(name, current["services"], current["networks"])
+    diff = diff_services(want, have)
+    actions = plan_objects("config", desired["configs"], object_names(current["configs"]))
+    actions += plan_objects("secret", desired["secrets"], object_names(current["secrets"]))
+    present = {net["Name"] for net in current["networks"]}
+    missing = [net for net in stack_networks(name, desired["compose"]) if net not in present]
+    removed = diff["removed"] if desired["prune"] else []
+    if diff["added"] or diff["changed"] or missing or removed:
+        actions.append({"action": "deploy", "stack": name, "added": diff["added"],
+                        "changed": sorted(diff["changed"]), "removed": removed,
+                        "networks": missing})
+    return actions, diff, want, have
+
+
+def unused_objects(current, services, desired):
+    """Configs and secrets this module made for the stack that no service uses any more
+    and the rendered stack does not name: safe to remove after a deploy."""
+    used = set()
+    for svc in services:
+        container = svc["Spec"].get("TaskTemplate", {}).get("ContainerSpec", {})
+        used.update(ref.get("ConfigName") for ref in container.get("Configs") or [])
+        used.update(ref.get("SecretName") for ref in container.get("Secrets") or [])
+    used.update(obj["name"] for obj in desired["configs"] + desired["secrets"])
+    result = []
+    for kind in ("config", "secret"):
+        for obj in current[kind + "s"]:
+            spec = obj["Spec"]
+            if MANAGED in (spec.get("Labels") or {}) and spec["Name"] not in used:
+                result.append({"action": "remove", "kind": kind, "name": spec["Name"],
+                               "id": obj["ID"]})
+    return result
+
+
+def create_objects(client, name, actions, desired):
+    """Create the configs and secrets the plan names, labelled as the stack's own."""
+    data = {(kind, obj["name"]): obj for kind in ("config", "secret")
+            for obj in desired[kind + "s"]}
+    for act in actions:
+        if act["action"] != "create":
+            continue
+        obj = data[(act["kind"], act["name"])]
+        labels = {NAMESPACE: name, MANAGED: obj["key"]}
+        create = client.create_config if act["kind"] == "config" else client.create_secret
+        call("create %s %s" % (act["kind"], act["name"]), create, act["name"],
+             base64.b64decode(obj["data"]), labels=labels)
+
+
+def deploy(module, name, compose, options):
+    """``docker stack deploy`` with the rendered compose on stdin (JSON is YAML)."""
+    args = ["stack", "deploy", "--compose-file", "-",
+            "--resolve-image", options["resolve_image"]]
+    if options["prune"]:
+        args.append("--prune")
+    if options["with_registry_auth"]:
+        args.append("--with-registry-auth")
+    run_docker(module, args + ["--", name], stdin=json.dumps(escape_dollars(compose)))
+
+
+def escape_dollars(value):
+    """The rendered stack with every ``$`` doubled in string values: docker stack deploy
+    interpolates its input again, and our rendering already resolved every variable (a
+    bcrypt hash in a label must reach the service as written)."""
+    if isinstance(value, dict):
+        return {key: escape_dollars(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [escape_dollars(item) for item in value]
+    if isinstance(value, str):
+        return value.replace("$", "$$")
+    return value
+
+
+def registry_login(module, auth):
+    """``docker login`` on this manager, password on stdin, so --with-registry-auth has
+    credentials to hand to the nodes."""
+    run_docker(module, ["login", "--username", auth["username"], "--password-stdin", "--",
+                        auth["registry"]], stdin=auth["password"])
+
+
+def wait_converged(client, name, timeout):
+    """Poll until every service of stack NAME converged; (status, seconds waited)."""
+    return wait_for(lambda: read_progress(client, name), "stack %s" % name, timeout)
+
+
+def wait_for(read, label, timeout):
+    """Poll read() -> (services, tasks, nodes) until all converged; (status, waited).
+
+    Raises StackError on timeout or when a service fails, with each service's latest
+    task errors ("No such image", "no suitable node", ...).
+    """
+    start = time.monotonic()
+    while True:
+        services, tasks, nodes = read()
+        status = stack_status(services, tasks, nodes)
+        waited = round(time.monotonic() - start, 2)
+        failed = [st for st in status["services"].values() if st["state"] == "failed"]
+        if status["converged"] and not failed:
+            last = last_task_change(tasks)
+            status["lag"] = round(time.time() - last, 2) if last else None
+            return status, waited
+        if failed or waited > timeout:
+            raise StackError(describe_unconverged(label, status, waited, timeout),
+                             services=status["services"], waited=waited)
+        time.sleep(POLL_SECONDS)
+
+
+def last_task_change(tasks):
+    """Epoch seconds of the newest task status change: when the swarm itself converged,
+    so the time the module took to notice can be told apart from the swarm's own."""
+    newest = None
+    for task in tasks:
+        stamp = (task.get("Status") or {}).get("Timestamp")
+        if not stamp:
+            continue
+        # RFC 3339 with nanoseconds; microseconds are all strptime takes.
+        base, _dot, frac = stamp.rstrip("Z").partition(".")
+        seconds = calendar.timegm(time.strptime(base, "%Y-%m-%dT%H:%M:%S"))
+        seconds += float("0." + (frac or "0")[:6])
+        newest = seconds if newest is None else max(newest, seconds)
+    return newest
+
+
+def describe_unconverged(name, status, waited, timeout):
+    """One line per service that is not converged, with its latest task errors."""
+    lines = []
+    for svc, st in sorted(status["services"].items()):
+        if st["state"] == "converged":
+            continue
+        errors = "; ".join(st["errors"][:3]) or "no task error reported"
+        lines.append("%s: %s, %s/%s running (%s)" % (svc, st["state"], st["running"],
+                                                     st["desired"], errors))
+    why = "failed" if waited <= timeout else "did not converge within %ss" % timeout
+    return "%s %s: %s" % (name, why, " | ".join(lines))
+
+
+def wait_removed(client, name, timeout):
+    """After ``docker stack rm``: wait until the stack's services and networks are gone
+    (removing networks lags behind the services)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        left = read_stack(client, name)
+        nets = [n["Name"] for n in left["networks"]
+                if (n.get("Labels") or {}).get(NAMESPACE) == name]
+        if not left["services"] and not nets:
+            return
+        if time.monotonic() > deadline:
+            raise StackError("stack %s: still present after %ss: services %s, networks %s"
+                             % (name, timeout, [s["Spec"]["Name"] for s in left["services"]],
+                                nets))
+        time.sleep(POLL_SECONDS)
+
+
+def remove_objects(client, actions):
+    """Remove configs and secrets no service uses; a race with a new user is reported."""
+    for act in actions:
+        remove = client.remove_config if act["kind"] == "config" else client.remove_secret
+        call("remove %s %s" % (act["kind"], act["name"]), remove, act["id"])
+
+
+def desired_from(params):
+    """The rendered stack as the action plugin handed it over."""
+    return {"compose": params["compose"], "configs": params["configs"] or [],
+            "secrets": params["secrets"] or [], "prune": params["prune"]}
+
+
+def ensure_present(module, client):
+    """Plan; unless check mode deploy, wait and clean up; the module's result."""
+    params, name = module.params, module.params["name"]
+    desired = desired_from(params)
+    current = read_stack(client, name)
+    actions, diff, want, have = plan_stack(name, current, desired)
+    kept = [svc for svc in current["services"] if svc["Spec"]["Name"] in diff["removed"]
+            and not desired["prune"]]
+    result = {"actions": actions, "services": diff, "timings": {},
+              "diff": {"before": {"services": have}, "after": {"services": want}}}
+    if module.check_mode:
+        result["actions"] += unused_objects(current, kept, desired)
+        result["changed"] = bool(result["actions"])
+        return result
+    started = time.monotonic()
+    deployed = any(act["action"] == "deploy" for act in actions)
+    if deployed and params["registry_auth"]:
+        registry_login(module, params["registry_auth"])
+    create_objects(client, name, actions, desired)
+    if deployed:
+        deploy(module, name, params["compose"], dict(
+            params, with_registry_auth=params["with_registry_auth"]
+            or bool(params["registry_auth"])))
+    result["timings"]["deploy"] = round(time.monotonic() - started, 2)
+    if params["wait"]:
+        status, waited = wait_converged(client, name, params["wait_timeout"])
+        result["status"] = status["services"]
+        result["timings"]["wait"] = waited
+        if deployed:
+            # How long after the swarm's last task change the module saw convergence.
+            result["timings"]["seen_after_last_task"] = status["lag"]
+    cleanup = unused_objects(read_stack(client, name), kept, desired)
+    remove_objects(client, cleanup)
+    result["actions"] = actions + cleanup
+    result["changed"] = bool(result["actions"])
+    return result
+
+
+def ensure_absent(module, client):
+    """Remove the stack (``docker stack rm``) and wait until it is gone; volumes stay."""
+    name = module.params["name"]
+    current = read_stack(client, name)
+    nets = [n["Name"] for n in current["networks"]
+            if (n.get("Labels") or {}).get(NAMESPACE) == name]
+    leftovers = [svc["Spec"]["Name"] for svc in current["services"]] + nets + \
+        [obj["Spec"]["Name"] for obj in current["configs"] + current["secrets"]]
+    actions = [{"action": "remove", "stack": name, "objects": sorted(leftovers)}] \
+        if leftovers else []
+    if actions and not module.check_mode:
+        run_docker(module, ["stack", "rm", "--", name])
+        wait_removed(client, name, module.params["wait_timeout"])
+        remove_objects(client, unused_objects(read_stack(client, name), [],
+                                              {"configs": [], "secrets": []}))
+    return {"changed": bool(actions), "actions": actions,
+            "diff": {"before": {"objects": sorted(leftovers)}, "after": {"objects": []}}}
+
+
+def find_services(client, names):
+    """The services named (full names, e.g. ``proxy_traefik``), or StackError naming the
+    unknown ones and the services there are."""
+    services = call("list services", client.services)
+    by_name = {svc["Spec"]["Name"]: svc for svc in services}
+    unknown = [name for name in names if name not in by_name]
+    if unknown:
+        raise StackError("no service named %s; services: %s"
+                         % (", ".join(unknown), ", ".join(sorted(by_name)) or "none"))
+    return [by_name[name] for name in names]
+
+
+def force_update(client, service):
+    """``docker service update --force``: a new ForceUpdate counter restarts every task
+    with an otherwise unchanged spec."""
+    template = dict(service["Spec"]["TaskTemplate"])
+    template["ForceUpdate"] = int(template.get("ForceUpdate") or 0) + 1
+    call("force-update service %s" % service["Spec"]["Name"], client.update_service,
+         service["ID"], service["Version"]["Index"], task_template=template,
+         fetch_current_spec=True)
+
+
+def wait_services(client, names, timeout):
+    """Wait until the named services converged, as wait_converged does for a stack."""
+    def read():
+        services = [svc for svc in call("list services", client.services)
+                    if svc["Spec"]["Name"] in names]
+        tasks = call("list tasks", client.tasks,
+                     filters={"service": [svc["ID"] for svc in services]})
+        return services, tasks, call("list nodes", client.nodes)
+    return wait_for(read, ", ".join(names), timeout)

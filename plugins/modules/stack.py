@@ -1,0 +1,243 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: swarmops.cluster contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A Docker stack deployed from compose files, compared service by service, waited for."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: stack
+short_description: Deploy a Docker stack from compose files, with interpolation, diff and convergence
+version_added: 0.3.0
+description:
+  - Runs on a swarm manager (use C(delegate_to) and C(run_once) to reach one). An action
+    plugin reads the compose files, the C(.env) file and the configs' and secrets' files on
+    the controller (like M(ansible.builtin.template) reads C(src)), interpolates and merges
+    them, and hands the rendered stack to the module.
+  - Interpolation follows the compose specification (C($VAR), C(${VAR}), C(${VAR:-d}),
+    C(${VAR-d}), C(${VAR:?err}), C(${VAR?err}), C(${VAR:+alt}), C(${VAR+alt}), nested
+    defaults, C($$)). Unlike C(docker stack deploy), a variable without a value or default
+    is an error, and the message lists every one with its file, line and service.
+  - Several files merge as C(docker stack deploy -c a -c b) merges them. YAML anchors and
+    merge keys work.
+  - Configs and secrets (top-level C(file) or C(content)) get a name derived from their
+    content, so a changed file becomes a new object that the services move to in the same
+    deploy; the old object is removed once nothing uses it.
+  - The module reports a change only when the rendered stack differs from what runs, and
+    returns the differences per service. An unchanged stack costs one read; it is not
+    deployed again. A service changed by hand is reported and brought back.
+  - After a deploy, and also when nothing changed, it waits until the services converged
+    (replicated ones at their count, global ones on every eligible node, one-shot ones
+    completed) and fails with each service's latest task errors otherwise.
+extends_documentation_fragment:
+  - swarmops.cluster.engine
+options:
+  name:
+    description: The stack's name (the C(com.docker.stack.namespace) label).
+    type: str
+    required: true
+  state:
+    description:
+      - V(present) deploys the stack.
+      - V(absent) removes its services, networks, configs and secrets and waits until they
+        are gone. Volumes are never removed.
+    type: str
+    choices: [present, absent]
+    default: present
+  files:
+    description:
+      - Compose files on the controller, merged in order. Relative paths are searched like
+        M(ansible.builtin.template)'s C(src) (the role's or playbook's C(files/), then the
+        playbook's folder).
+      - Read by the action plugin.
+    type: list
+    elements: path
+  definition:
+    description:
+      - Compose data inline, merged after O(files). Interpolated like the files.
+      - Read by the action plugin.
+    type: dict
+  env_file:
+    description:
+      - A C(.env) file on the controller, parsed with python-dotenv (quotes, C(export),
+        multi-line values). Its values are the interpolation's variables.
+      - Read by the action plugin.
+    type: path
+  variables:
+    description:
+      - Interpolation variables; they take precedence over O(env_file). Values are turned
+        into strings. The controller's process environment is not used.
+      - Read by the action plugin.
+    type: dict
+  render_only:
+    description:
+      - Render on the controller and return the result (C(stack), C(compose), C(objects))
+        without contacting any host; preflight uses it to refuse bad input before any
+        change. Read by the action plugin.
+    type: bool
+    default: false
+  compose:
+    description:
+      - The rendered compose data. Set by the action plugin from O(files) and
+        O(definition); not to be given directly.
+    type: dict
+  configs:
+    description:
+      - The stack's content-named configs (C(key), C(name), base64 C(data)). Set by the
+        action plugin.
+    type: list
+    elements: dict
+  secrets:
+    description:
+      - The stack's content-named secrets, as O(configs). Set by the action plugin.
+    type: list
+    elements: dict
+  prune:
+    description: Remove services of the stack that are no longer in the files.
+    type: bool
+    default: false
+  resolve_image:
+    description:
+      - C(docker stack deploy --resolve-image). V(always) pins each service to the
+        registry's digest at deploy time; V(never) leaves image names as written.
+    type: str
+    choices: [always, changed, never]
+    default: always
+  with_registry_auth:
+    description: Send this manager's registry credentials to the nodes that pull.
+    type: bool
+    default: false
+  registry_auth:
+    description:
+      - Log this manager in to a registry (C(docker login), password on stdin) before a
+        deploy. Implies O(with_registry_auth).
+    type: dict
+    suboptions:
+      registry:
+        description: Registry host[:port].
+        type: str
+        required: true
+      username:
+        description: User name.
+        type: str
+        required: true
+      password:
+        description: Password or token.
+        type: str
+        required: true
+  wait:
+    description: Wait for convergence (also when nothing changed).
+    type: bool
+    default: true
+  wait_timeout:
+    description: Seconds to wait for convergence or removal before failing.
+    type: int
+    default: 300
+notes:
+  - Check mode renders and compares, and deploys nothing. Diff mode shows each changed
+    service's fields before and after.
+  - Docker's own C(docker stack deploy) reads no C(.env) file and rejects C(${VAR:+alt}); the
+    rendering here is why those work.
+seealso:
+  - module: swarmops.cluster.service_restart
+  - module: swarmops.cluster.network
+"""
+
+EXAMPLES = r"""
+- name: Deploy the proxy stack from two files and an .env file
+  swarmops.cluster.stack:
+    name: proxy
+    files:
+      - stacks/proxy/compose.yml
+      - stacks/proxy/compose.prod.yml
+    env_file: stacks/proxy/.env
+    variables:
+      DOMAIN: example.org
+    prune: true
+  run_once: true
+  delegate_to: "{{ groups['swarm_managers'][0] }}"
+
+- name: Remove a stack (volumes stay)
+  swarmops.cluster.stack:
+    name: proxy
+    state: absent
+  run_once: true
+  delegate_to: "{{ groups['swarm_managers'][0] }}"
+"""
+
+RETURN = r"""
+actions:
+  description: What was done (or, in check mode, would be done), in order.
+  returned: always
+  type: list
+  elements: dict
+services:
+  description: >-
+    Per-service comparison of the files with what runs: C(added), C(removed) and
+    C(changed) (service -> field -> before/after).
+  returned: state=present
+  type: dict
+status:
+  description: Each service's convergence (desired, running, state, latest task errors).
+  returned: when waited
+  type: dict
+timings:
+  description: >-
+    Seconds spent deploying, waiting for convergence, and between the swarm's last task
+    change and the moment the module saw convergence.
+  returned: state=present
+  type: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.swarmops.cluster.plugins.module_utils._docker_api import (
+    ENGINE_ARGUMENT_SPEC, EngineError, connect, fail)
+from ansible_collections.swarmops.cluster.plugins.module_utils._stack import (
+    StackError, ensure_absent, ensure_present)
+
+ARGUMENT_SPEC = dict(
+    ENGINE_ARGUMENT_SPEC,
+    name={"type": "str", "required": True},
+    state={"type": "str", "choices": ["present", "absent"], "default": "present"},
+    files={"type": "list", "elements": "path"},
+    definition={"type": "dict"},
+    env_file={"type": "path"},
+    variables={"type": "dict"},
+    render_only={"type": "bool", "default": False},
+    compose={"type": "dict"},
+    configs={"type": "list", "elements": "dict"},
+    secrets={"type": "list", "elements": "dict", "no_log": True},
+    prune={"type": "bool", "default": False},
+    resolve_image={"type": "str", "choices": ["always", "changed", "never"],
+                   "default": "always"},
+    with_registry_auth={"type": "bool", "default": False},
+    registry_auth={"type": "dict", "options": {
+        "registry": {"type": "str", "required": True},
+        "username": {"type": "str", "required": True},
+        "password": {"type": "str", "required": True, "no_log": True}}},
+    wait={"type": "bool", "default": True},
+    wait_timeout={"type": "int", "default": 300},
+)
+
+
+def main():
+    """Read, plan, apply unless check mode, wait, report."""
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True,
+                           required_if=[("state", "present", ("compose",))])
+    client = connect(module)
+    try:
+        if module.params["state"] == "absent":
+            result = ensure_absent(module, client)
+        else:
+            result = ensure_present(module, client)
+    except StackError as err:
+        module.fail_json(msg=err.msg, **err.details)
+    except EngineError as err:
+        fail(module, err)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
