@@ -38,6 +38,11 @@ def stack_preflight(rendered, network_plan, relay_variables):
     return problems
 
 
+def present_stacks(stacks):
+    """The stacks to deploy (state present, the default), in order."""
+    return [stack for stack in stacks if stack.get("state", "present") == "present"]
+
+
 def macvlan_configs(networks, host):
     """The config-only networks HOST carries: one per macvlan constrained to it, with the
     node's own ip_range (and parent, when it differs from the network's)."""
@@ -63,4 +68,5 @@ class FilterModule:
     def filters(self):
         """The filters this plugin provides."""
         return {"network_preflight": network_preflight, "stack_preflight": stack_preflight,
-                "macvlan_configs": macvlan_configs, "config_network_name": config_network_name}
+                "macvlan_configs": macvlan_configs, "config_network_name": config_network_name,
+                "present_stacks": present_stacks}

@@ -478,12 +478,14 @@ def inventory_tree(ldir, nodes):
         "ansible_ssh_private_key_file": str(ldir / KEY_FILE),
         "ansible_ssh_common_args": f"-o UserKnownHostsFile={known} -o StrictHostKeyChecking=yes",
         "ansible_python_interpreter": "/usr/bin/python3",
-        # Where the lab's registry runs when SWARMOPS_LAB_REGISTRY=1 (always named, so the
-        # nodes' daemon.json is the same with or without it).
-        "swarmops_lab_registry": registry_address(subnet_of(ldir)),
-        "swarmops_lab_registry_user": REGISTRY_USER,
-        "swarmops_lab_registry_password": REGISTRY_PASSWORD,
+        # The checkout (the lab's test stacks live in it) and the lab's bridge subnet.
+        "swarmops_lab_root": str(ROOT),
+        "swarmops_lab_subnet": str(subnet_of(ldir)),
     }, "children": {}}}
+    if lab_layout(ldir).get("registry"):
+        tree["all"]["vars"].update(swarmops_lab_registry=registry_address(subnet_of(ldir)),
+                                   swarmops_lab_registry_user=REGISTRY_USER,
+                                   swarmops_lab_registry_password=REGISTRY_PASSWORD)
     for group in ("swarm_managers", "swarm_workers"):
         tree["all"]["children"][group] = {"hosts": {
             n["name"]: {"ansible_host": dns_name(ldir.name, n) if by_name else n["address"],
@@ -498,9 +500,14 @@ def inventory_tree(ldir, nodes):
     return tree
 
 
+def lab_layout(ldir):
+    """The lab's recorded layout (lab.json)."""
+    return json.loads((ldir / "lab.json").read_text())
+
+
 def subnet_of(ldir):
     """The lab's bridge subnet, as recorded in lab.json."""
-    return ipaddress.ip_network(json.loads((ldir / "lab.json").read_text())["subnet"])
+    return ipaddress.ip_network(lab_layout(ldir)["subnet"])
 
 
 def storage_group(spec):
@@ -558,8 +565,12 @@ def running_as_recorded(name, managers, workers):
         return False
     layout = json.loads(layout_file.read_text())
     running = set(lab_containers(name, running_only=True))
-    return (layout["managers"], layout["workers"]) == (managers, workers) and \
-        running == {n["container"] for n in layout["nodes"]}
+    wanted = {n["container"] for n in layout["nodes"]}
+    if layout.get("registry"):
+        wanted.add(registry_entry(name, ipaddress.ip_network(layout["subnet"]))["container"])
+    registry = os.environ.get("SWARMOPS_LAB_REGISTRY") == "1"
+    return (layout["managers"], layout["workers"], bool(layout.get("registry"))) == \
+        (managers, workers, registry) and running == wanted
 
 
 def start_lab(name, managers, workers):
@@ -585,6 +596,8 @@ def start_lab(name, managers, workers):
     aptcache.setup_lab(STATE, name, network, [n["container"] for n in nodes], host_mirror()[1])
     if os.environ.get("SWARMOPS_LAB_REGISTRY") == "1":
         start_registry(name, network, image, keys, subnet)
+        layout = lab_layout(ldir)
+        (ldir / "lab.json").write_text(json.dumps(dict(layout, registry=True), indent=2))
     record_host_keys(ldir, nodes)
     write_controller_hosts(name, nodes)
     log(f"lab {name} up: {len(nodes)} nodes on {subnet}")
