@@ -171,6 +171,24 @@ def escape_dollars(value):
     return value
 
 
+def restore_images(module, client, name, desired, params):
+    """Bring back images changed by hand that the deploy left alone.
+
+    Without --resolve-image always, docker stack deploy keeps a service's running image
+    when the file's image equals the one it deployed last (its com.docker.stack.image
+    label), so a ``docker service update --image`` by hand survives the deploy.
+    """
+    _actions, diff, _want, _have = plan_stack(name, read_stack(client, name), desired)
+    for svc, fields in sorted(diff["changed"].items()):
+        if "image" not in fields:
+            continue
+        image = desired["compose"]["services"][svc[len(name) + 1:]]["image"]
+        args = ["service", "update", "--detach", "--image", image]
+        if params["with_registry_auth"] or params["registry_auth"]:
+            args.append("--with-registry-auth")
+        run_docker(module, args + ["--", svc])
+
+
 def registry_login(module, auth):
     """``docker login`` on this manager, password on stdin, so --with-registry-auth has
     credentials to hand to the nodes."""
@@ -196,7 +214,7 @@ def wait_for(read, label, timeout):
         waited = round(time.monotonic() - start, 2)
         failed = [st for st in status["services"].values() if st["state"] == "failed"]
         if status["converged"] and not failed:
-            last = last_task_change(tasks)
+            last = last_change(services, tasks)
             status["lag"] = round(time.time() - last, 2) if last else None
             return status, waited
         if failed or waited > timeout:
@@ -205,20 +223,21 @@ def wait_for(read, label, timeout):
         time.sleep(POLL_SECONDS)
 
 
-def last_task_change(tasks):
-    """Epoch seconds of the newest task status change: when the swarm itself converged,
-    so the time the module took to notice can be told apart from the swarm's own."""
-    newest = None
-    for task in tasks:
-        stamp = (task.get("Status") or {}).get("Timestamp")
-        if not stamp:
-            continue
-        # RFC 3339 with nanoseconds; microseconds are all strptime takes.
-        base, _dot, frac = stamp.rstrip("Z").partition(".")
-        seconds = calendar.timegm(time.strptime(base, "%Y-%m-%dT%H:%M:%S"))
-        seconds += float("0." + (frac or "0")[:6])
-        newest = seconds if newest is None else max(newest, seconds)
-    return newest
+def last_change(services, tasks):
+    """Epoch seconds of the swarm's newest status change (a task's state, an update's
+    completion, which comes a monitor period after its last task started): when the swarm
+    itself converged, so the time the module took to notice can be told apart."""
+    stamps = [(task.get("Status") or {}).get("Timestamp") for task in tasks]
+    stamps += [(svc.get("UpdateStatus") or {}).get("CompletedAt") for svc in services]
+    seconds = [epoch_seconds(stamp) for stamp in stamps if stamp]
+    return max(seconds) if seconds else None
+
+
+def epoch_seconds(stamp):
+    """RFC 3339 with nanoseconds (the engine's timestamps) as epoch seconds."""
+    base, _dot, frac = stamp.rstrip("Z").partition(".")
+    return calendar.timegm(time.strptime(base, "%Y-%m-%dT%H:%M:%S")) + \
+        float("0." + (frac or "0")[:6])
 
 
 def describe_unconverged(name, status, waited, timeout):
@@ -258,6 +277,18 @@ def remove_objects(client, actions):
         call("remove %s %s" % (act["kind"], act["name"]), remove, act["id"])
 
 
+def before_view(want, have, diff):
+    """The running services as the diff shows them: fields that compare equal take the
+    files' spelling (an image pinned to its digest equals the image named), so --diff
+    shows exactly the fields that change."""
+    view = {}
+    for svc, fields in have.items():
+        changed = diff["changed"].get(svc, {})
+        view[svc] = {field: value if field in changed or svc not in want
+                     else want[svc].get(field, value) for field, value in fields.items()}
+    return view
+
+
 def desired_from(params):
     """The rendered stack as the action plugin handed it over."""
     return {"compose": params["compose"], "configs": params["configs"] or [],
@@ -273,7 +304,8 @@ def ensure_present(module, client):
     kept = [svc for svc in current["services"] if svc["Spec"]["Name"] in diff["removed"]
             and not desired["prune"]]
     result = {"actions": actions, "services": diff, "timings": {},
-              "diff": {"before": {"services": have}, "after": {"services": want}}}
+              "diff": {"before": {"services": before_view(want, have, diff)},
+                       "after": {"services": want}}}
     if module.check_mode:
         result["actions"] += unused_objects(current, kept, desired)
         result["changed"] = bool(result["actions"])
@@ -287,6 +319,7 @@ def ensure_present(module, client):
         deploy(module, name, params["compose"], dict(
             params, with_registry_auth=params["with_registry_auth"]
             or bool(params["registry_auth"])))
+        restore_images(module, client, name, desired, params)
     result["timings"]["deploy"] = round(time.monotonic() - started, 2)
     if params["wait"]:
         status, waited = wait_converged(client, name, params["wait_timeout"])
