@@ -226,6 +226,12 @@ def count_groups(service, current, nodes):
     return desired, running, completed, waiting
 
 
+def finished_one_shot(service, desired, completed, waiting):
+    """True for a service that does not restart on success whose every slot completed."""
+    return restart_condition(service) in ("none", "on-failure") and not waiting \
+        and completed >= desired
+
+
 def service_status(service, tasks, nodes):
     """Convergence of one service: counts of its current version, state and errors.
 
@@ -243,6 +249,10 @@ def service_status(service, tasks, nodes):
         errors = [update_message] + [e for e in update_errors(service, tasks)
                                      if e not in errors] + errors
     limit = failure_limit(service)
+    if update_state == "failed" and finished_one_shot(service, desired, completed, waiting):
+        # The update monitor takes a one-shot task that exited 0 within its monitor period
+        # for an "early termination" and pauses the update; the job did its work.
+        update_state, errors = None, task_errors(current)
     if update_state == "failed" or any(failure_streak(g) >= limit for g in waiting):
         state = "failed"
     elif update_state is None and running + completed >= desired:

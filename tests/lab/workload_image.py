@@ -30,7 +30,10 @@ SERVE = """#!/bin/sh
 # The lab's stand-in server: serve DOCROOT (default /srv/www) on PORT (default 80).
 # Arguments are ignored: stacks written for other images run with this one as well.
 [ "${LAB_JOB:-}" = 1 ] && { echo "lab job done"; exit 0; }
-exec /bin/busybox httpd -f -v -p "${PORT:-80}" -h "${DOCROOT:-/srv/www}"
+# As PID 1 httpd would ignore SIGTERM and every stop would wait out the grace period.
+/bin/busybox httpd -f -v -p "${PORT:-80}" -h "${DOCROOT:-/srv/www}" &
+trap 'kill $!; exit 0' TERM INT
+wait
 """
 APPLETS = ["sh", "ls", "cat", "echo", "sleep", "httpd", "nc", "id", "mkdir", "touch", "true"]
 

@@ -69,6 +69,16 @@ def test_jobs_stack_states_and_errors():
         "no suitable node (scheduling constraints not satisfied on 3 nodes)"]
 
 
+def test_a_one_shot_job_that_completed_is_done_though_its_update_paused():
+    # Recorded after a deploy that moved app_job to a new image digest: the job exited 0
+    # within the update monitor's period, so the engine paused the update "due to failure
+    # or early termination"; its api sibling was still rolling.
+    services = status("app_job_update_paused")["services"]
+    assert brief(services["app_job"]) == ("converged", 1, 0, 1)
+    assert services["app_job"]["errors"] == []
+    assert services["app_api"]["state"] == "pending"
+
+
 def test_node_down_and_drained_shrink_global_services():
     result = status("jobs_node_down")
     services = result["services"]
