@@ -18,8 +18,7 @@ import calendar
 import json
 import time
 
-from ansible_collections.swarmops.cluster.plugins.module_utils._docker_api import (
-    EngineError, call)
+from ansible_collections.swarmops.cluster.plugins.module_utils._docker_api import call
 from ansible_collections.swarmops.cluster.plugins.module_utils._docker_cli import run_docker
 from ansible_collections.swarmops.cluster.plugins.module_utils._stack_converge import (
     stack_status)

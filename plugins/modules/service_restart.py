@@ -12,10 +12,10 @@ short_description: Restart swarm services and wait until they converged again
 version_added: 0.3.0
 description:
   - Runs on a swarm manager. Force-updates each named service (what
-    C(docker service update --force) does: every task is replaced, following the service's
-    update config, with the spec unchanged), then waits for convergence as
+    C(docker service update --force) does, each task replaced as the service's update
+    config says, the spec unchanged), then waits for convergence as
     M(swarmops.cluster.stack) does and fails with the services' latest task errors.
-  - A restart is an action: the module always reports a change (in check mode too, where
+  - A restart is an action, so the module always reports a change (in check mode too, where
     it restarts nothing).
 extends_documentation_fragment:
   - swarmops.cluster.engine
@@ -33,6 +33,8 @@ options:
     description: Seconds to wait before failing.
     type: int
     default: 300
+author:
+  - swarmops.cluster contributors (@swarmops)
 """
 
 EXAMPLES = r"""

@@ -142,6 +142,8 @@ notes:
 seealso:
   - module: swarmops.cluster.service_restart
   - module: swarmops.cluster.network
+author:
+  - swarmops.cluster contributors (@swarmops)
 """
 
 EXAMPLES = r"""

@@ -406,7 +406,7 @@ def _identify_port(port):
         published = port.get("published")
         return (None if published is None else str(published), str(port.get("target")),
                 port.get("protocol") or "tcp")
-    spec, _, protocol = str(port).partition("/")
+    spec, _sep, protocol = str(port).partition("/")
     parts = spec.rsplit(":", 2)
     published = parts[-2] if len(parts) > 1 else None
     return (published, parts[-1], protocol or "tcp")

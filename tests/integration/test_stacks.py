@@ -218,16 +218,18 @@ def test_a_missing_image_fails_with_the_task_error(cluster, stacks, tmp_path):
 def test_configs_rotate_and_absent_keeps_volumes(cluster, stacks, tmp_path):
     registry = stacks["swarmops_lab_registry"]
 
+    service = {"image": "%s/lab/web:1" % registry, "volumes": ["data:/srv/www"],
+               "configs": [{"source": "note", "target": "/etc/note"}],
+               "deploy": {"endpoint_mode": "dnsrr",
+                          "placement": {"constraints": ["node.role == manager"]}}}
+
     def args(note, state="present"):
         return {"name": "keep", "state": state, "variables": {"NOTE": note},
                 "registry_auth": {"registry": registry, "username": "lab",
                                   "password": stacks["swarmops_lab_registry_password"]},
-                "definition": {"version": "3.8", "services": {"srv": {
-                    "image": "%s/lab/web:1" % registry, "volumes": ["data:/srv/www"],
-                    "configs": [{"source": "note", "target": "/etc/note"}],
-                    "deploy": {"endpoint_mode": "dnsrr",
-                               "placement": {"constraints": ["node.role == manager"]}}}},
-                    "volumes": {"data": {}}, "configs": {"note": {"content": "${NOTE}"}}}}
+                "definition": {"version": "3.8", "services": {"srv": service},
+                               "volumes": {"data": {}},
+                               "configs": {"note": {"content": "${NOTE}"}}}}
     manager = cluster.managers[0]
 
     def configs():

@@ -202,8 +202,8 @@ def test_short_volume_syntax():
 def test_names_of_networks_volumes_configs():
     top = {"ext": {"external": True}, "named": {"name": "real"},
            "legacy": {"external": {"name": "old"}}, "plain": {}}
-    assert [ss.network_name("s", k, top) for k in ("ext", "named", "legacy", "plain",
-                                                    "default")] == [
+    keys = ("ext", "named", "legacy", "plain", "default")
+    assert [ss.network_name("s", k, top) for k in keys] == [
         "ext", "real", "old", "s_plain", "s_default"]
     files = ss.compose_files("s", "config", ["plain", {"source": "named", "target": "/x",
                                                        "mode": "0600"}], top)

@@ -21,7 +21,7 @@ def read_env(path):
     pairs = {}
     for line in path.read_text().splitlines():
         if line.strip() and not line.startswith("#"):
-            key, _, value = line.partition("=")
+            key, _sep, value = line.partition("=")
             pairs[key] = value
     return pairs
 
@@ -482,9 +482,9 @@ def test_merge_logging_by_driver_and_ulimits_by_name():
 
 
 def test_merge_null_override_keeps_the_base():
-    assert merge_services({"image": "web", "volumes": ["a:/a"]},
-                          {"image": None, "volumes": None}) == {"image": "web",
-                                                                 "volumes": ["a:/a"]}
+    merged = merge_services({"image": "web", "volumes": ["a:/a"]},
+                            {"image": None, "volumes": None})
+    assert merged == {"image": "web", "volumes": ["a:/a"]}
 
 
 def test_merge_top_level_sections():
@@ -607,8 +607,8 @@ def normalise_list_or_dict(value, separator="="):
 def normalise_port(port):
     """Long syntax with docker's defaults filled in."""
     if not isinstance(port, dict):
-        spec, _, protocol = port.partition("/")
-        published, _, target = spec.rpartition(":")
+        spec, _sep, protocol = port.partition("/")
+        published, _sep, target = spec.rpartition(":")
         port = {"target": target, "published": published or None, "protocol": protocol}
     return {"target": int(port["target"]),
             "published": None if port.get("published") is None else int(port["published"]),
@@ -697,13 +697,13 @@ def recorded_docker_output(directory):
 
 
 def test_haiku_stack_renders_like_docker():
-    rendered, _ = render_fixture("haiku", ["stack.yml"], "stack.env")
+    rendered, _env = render_fixture("haiku", ["stack.yml"], "stack.env")
     assert_plain(rendered)
     assert normalise(rendered) == normalise(recorded_docker_output("haiku"))
 
 
 def test_haiku_stack_anchors_resolve_into_independent_services():
-    rendered, _ = render_fixture("haiku", ["stack.yml"], "stack.env")
+    rendered, _env = render_fixture("haiku", ["stack.yml"], "stack.env")
     services = rendered["services"]
     assert services["userguide"]["deploy"] == {
         "replicas": 3, "restart_policy": {"condition": "on-failure", "max_attempts": 3}}
@@ -731,7 +731,7 @@ def test_haiku_stack_without_variables_lists_every_gap():
 
 
 def test_merged_files_render_like_docker():
-    rendered, _ = render_fixture("merge", ["base.yml", "override.yml"], "vars.env")
+    rendered, _env = render_fixture("merge", ["base.yml", "override.yml"], "vars.env")
     assert normalise(rendered) == normalise(recorded_docker_output("merge"))
     web = rendered["services"]["web"]
     assert web["image"] == "registry.example.org/web:2.3.1-debug"
@@ -769,7 +769,7 @@ def test_mailu_stack_needs_its_version_variable():
 def test_docker_reads_our_dump_as_it_read_the_originals(directory, names, env_name):
     """What the stack module pipes to `docker stack deploy -c -`, read by docker's own loader
     with an empty environment, means what docker made of the original files."""
-    rendered, _ = render_fixture(directory, names, env_name)
+    rendered, _env = render_fixture(directory, names, env_name)
     if directory == "mailu":
         del rendered["services"]["fetchmail"]["volumes"]  # as for the recording
     # stack config renders locally; a socket that does not exist keeps any daemon out of it.
