@@ -15,15 +15,19 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+FILES = Path(__file__).resolve().parent / "files"
 # What any role would change: the files it writes, groups, swarm membership, every node's
-# spec, the trusted pool, the volume and what is mounted on its mount point.
+# spec, the trusted pool, the volume, what is mounted on its mount point, the networks and
+# the services.
 FINGERPRINT = ("sudo sh -c 'md5sum /etc/hosts /etc/docker/daemon.json /etc/fstab /etc/group; "
                "gluster pool list 2>/dev/null | sort; gluster volume info 2>/dev/null; "
                "grep \" /opt/docker \" /proc/self/mountinfo | cut -d\" \" -f5-; "
                "docker info --format \"{{.Swarm.LocalNodeState}} {{.Swarm.NodeID}} "
                "{{.Swarm.ControlAvailable}}\"; "
                "docker node inspect --format \"{{.ID}} {{.Spec}}\" "
-               "$(docker node ls -q 2>/dev/null) 2>/dev/null | sort; true'")
+               "$(docker node ls -q 2>/dev/null) 2>/dev/null | sort; "
+               "docker network ls --format \"{{.Name}}\" 2>/dev/null | sort; "
+               "docker service ls --format \"{{.Name}} {{.Image}}\" 2>/dev/null | sort; true'")
 
 
 def fingerprint(cluster):
@@ -38,7 +42,7 @@ def write_inventory(cluster, tmp_path, managers, workers, hostvars_patch=None, s
     """
     def hvars(name):
         merged = {k: v for k, v in cluster.hostvars[name].items()
-                  if k.startswith("ansible_") or k.startswith("swarmops_")}
+                  if k.startswith(("ansible_", "swarmops_", "_swarmops_"))}
         merged.update((hostvars_patch or {}).get(name, {}))
         return merged
     tree = {"all": {"children": {
@@ -60,6 +64,14 @@ def run_site(inventory, *options):
     return subprocess.run(["ansible-playbook", "-i", str(inventory), *options,
                            str(ROOT / "site.yml")],
                           capture_output=True, text=True, env=env, cwd=ROOT, check=False)
+
+
+def stack(name, service, networks=None):
+    """A one-service stack entry (inline compose), with the core stack switched off."""
+    definition = {"version": "3.8", "services": {"s": service}}
+    if networks:
+        definition["networks"] = networks
+    return {"name": name, "definition": definition}
 
 
 def case(cluster, mutation):
@@ -105,6 +117,24 @@ def case(cluster, mutation):
             swarmops_glusterfs_mount_options=["rw,noatime"])),
         # GID 100 is Debian's "users" group on every node.
         "gid_taken": (cluster.managers, cluster.workers, everyone(swarmops_docker_gid=100)),
+        # Networks and stacks: refused on the controller, from preflight's one read.
+        "stack_undefined_variable": (cluster.managers, cluster.workers, everyone(
+            swarmops_stacks=[stack("bad", {"image": "${NOPE}"})])),
+        "stack_malformed_compose": (cluster.managers, cluster.workers, everyone(
+            swarmops_stacks=[{"name": "bad", "files": [str(FILES / "malformed-compose.yml")]}])),
+        "stack_unknown_network": (cluster.managers, cluster.workers, everyone(
+            swarmops_stacks=[stack("bad", {"image": "web", "networks": ["gone"]},
+                                   networks={"gone": {"external": True, "name": "nowhere"}})])),
+        "relay_range_holds_ingress": (cluster.managers, cluster.workers, everyone(
+            swarmops_stacks=[stack("mail", {"image": "smtp", "environment": {
+                "RELAYNETS": "192.0.2.0/24,10.0.0.0/8"}})])),
+        "overlapping_subnets": (cluster.managers, cluster.workers, everyone(
+            swarmops_networks=[{"name": "a", "subnet": "10.150.0.0/16"},
+                               {"name": "b", "subnet": "10.150.1.0/24"}])),
+        "macvlan_parent_missing": (cluster.managers, cluster.workers, everyone(
+            swarmops_networks=[{"name": "m", "driver": "macvlan", "parent": "eth9",
+                                "subnet": "10.151.0.0/24",
+                                "nodes": {first: {"ip_range": "10.151.0.8/29"}}}])),
         # Loopback, where no SSH server listens: the host cannot be reached.
         "unreachable_host": (names[:1], names[1:], {names[-1]: {"ansible_host": "127.0.0.2"}}),
     }[mutation]
@@ -130,6 +160,12 @@ EXPECTED = {
     "volume_has_other_bricks": "that are not storage nodes' bricks in the inventory",
     "mount_options_malformed": "mount option 'rw,noatime' is malformed",
     "gid_taken": "belongs to group users there",
+    "stack_undefined_variable": "definition: service s: variable NOPE is not set",
+    "stack_malformed_compose": "malformed-compose.yml:4:",
+    "stack_unknown_network": "external network nowhere does not exist",
+    "relay_range_holds_ingress": "this is an open relay",
+    "overlapping_subnets": "network a: subnet 10.150.0.0/16 overlaps network b",
+    "macvlan_parent_missing": "parent interface eth9 does not exist on",
     # any_errors_fatal stops the first play at fact gathering; ansible names the fix.
     "unreachable_host": "Make sure this host can be reached over ssh",
 }
