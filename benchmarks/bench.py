@@ -10,6 +10,11 @@ One run, every lab made fresh from the cached node image:
            floor (`ansible all -m ping`) and a re-run, in alternating order.
   stage 2  lab "bench5" recreated with 3 managers + 2 workers: our first run; then N rounds
            of floor and re-run on "bench" and "bench5" (--skip-5 leaves this stage out).
+  stage 3  lab "benchstk" (3 managers and the lab's image registry, so the lab's stacks
+           deploy): our first run; then N rounds of floor, re-run, and a deploy of one
+           changed service (playbooks/deploy_stacks.yml -e stacks=app with a new
+           APP_MESSAGE), timed from deploy to converged, with the time the module took to
+           see convergence after the swarm's last change shown apart (--skip-stacks).
 
 Interleaving keeps drift in a shared machine's load out of the ratios: ours/baseline comes
 from stage 1, ours-5/ours-3 from stage 2. Prints the medians with their ratio to the floor of
@@ -39,6 +44,7 @@ import install_collections  # noqa: E402  pylint: disable=wrong-import-position
 import lab  # noqa: E402  pylint: disable=wrong-import-position
 
 OURS = ROOT / "site.yml"
+STACK_DEPLOY = ROOT / "playbooks" / "deploy_stacks.yml"
 BASELINE = BENCH / "baseline" / "site.yml"
 TARGET_VS_BASELINE = 0.5
 TARGET_5_VS_3 = 1.2
@@ -84,11 +90,12 @@ def run_timed(argv, env, label):
     return round(wall, 2)
 
 
-def playbook_run(phase, label):
-    """One ansible-playbook run of the phase's playbook: the role timer's JSON plus wall."""
+def playbook_run(phase, label, playbook=None, extra=()):
+    """One ansible-playbook run of the phase's playbook (or PLAYBOOK with EXTRA options):
+    the role timer's JSON plus wall."""
     with tempfile.NamedTemporaryFile(suffix=".json") as out:
         argv = [tool("ansible-playbook"), "-i", str(ROOT / "inventories" / "lab"),
-                str(phase["playbook"])]
+                *extra, str(playbook or phase["playbook"])]
         wall = run_timed(argv, ansible_env(phase, out.name), f"{phase['name']}: {label}")
         result = json.loads(Path(out.name).read_text())
     result["wall"] = wall
@@ -118,7 +125,8 @@ def start_phase(phase):
     log(f"{phase['name']}: lab {phase['lab']} "
         f"({phase['managers']} managers, {phase['workers']} workers)")
     start = time.monotonic()
-    lab.up(phase["lab"], phase["managers"], phase["workers"], recreate=True)
+    lab.up(phase["lab"], phase["managers"], phase["workers"], recreate=True,
+           registry=phase.get("registry", False))
     phase["control_dir"] = tempfile.mkdtemp(prefix="swarmops-bench-cp-")
     result = {"lab": phase["lab"], "lab_up": round(time.monotonic() - start, 2),
               "floor": [], "reruns": []}
@@ -144,6 +152,19 @@ def rounds(active, results, count, stage):
             res["reruns"].append(dict(run, stage=stage))
 
 
+def stack_rounds(phase, result, count):
+    """count rounds of floor, unchanged re-run and a deploy of one changed service."""
+    result["deploys"] = []
+    floor_run(phase)
+    for i in range(count):
+        log(f"{phase['name']}: floor, re-run and stack deploy {i + 1}")
+        result["floor"].append({"stage": 3, "wall": floor_run(phase)})
+        result["reruns"].append(dict(playbook_run(phase, f"re-run {i + 1}"), stage=3))
+        run = playbook_run(phase, f"stack deploy {i + 1}", STACK_DEPLOY,
+                           ("-e", "stacks=app", "-e", f"swarmops_lab_app_message=bench-{i}"))
+        result["deploys"].append(dict(run, stage=3))
+
+
 def stop_phase(phase, keep):
     """Close the phase's SSH masters; remove its lab unless kept."""
     if phase.get("control_dir"):
@@ -160,6 +181,8 @@ def phases(collections):
         {"name": "baseline-3", "lab": "bench5", "managers": 3, "workers": 0,
          "playbook": BASELINE, "collections": str(collections)},
         {"name": "ours-5", "lab": "bench5", "managers": 3, "workers": 2, "playbook": OURS},
+        {"name": "ours-stacks", "lab": "benchstk", "managers": 3, "workers": 0,
+         "playbook": OURS, "registry": True},
     )
 
 
@@ -234,6 +257,34 @@ def print_ratios(results):
         print(f"{text:<34}{value:>6.2f}{verdict}")
 
 
+def module_timing(run, key):
+    """The stack module's timing KEY in one run (the changed stack's), or 0."""
+    return sum(t["timings"].get(key) or 0.0 for t in run.get("module_timings", [])
+               if t["changed"])
+
+
+def print_stacks(res):
+    """Stage 3: the stacks' share of a run, and one changed service from deploy to converged."""
+    first, reruns, deploys = res["first_run"], res["reruns"], res["deploys"]
+    floor = median_wall(res["floor"])
+    print("\nstacks (lab benchstk: 3 managers, the lab registry; stacks core, web, app)")
+    print(f"  first run {first['wall']:.1f} s: networks {first['roles'].get('networks', 0):.1f}"
+          f" s, stacks {first['roles'].get('stacks', 0):.1f} s (3 stacks deployed in order, "
+          f"each converged)")
+    print(f"  re-run median {median_wall(reruns):.2f} s (floor {floor:.2f} s): networks "
+          f"{statistics.median(r['roles'].get('networks', 0) for r in reruns):.2f} s, stacks "
+          f"{statistics.median(r['roles'].get('stacks', 0) for r in reruns):.2f} s "
+          f"(one module call per stack, no deploy)")
+    waits = [module_timing(d, "wait") for d in deploys]
+    lags = [module_timing(d, "seen_after_last_task") for d in deploys]
+    print(f"  one changed service (app_api, 2 replicas): playbook median "
+          f"{median_wall(deploys):.2f} s; in the module: docker stack deploy "
+          f"{statistics.median(module_timing(d, 'deploy') for d in deploys):.2f} s, deploy "
+          f"to converged {statistics.median(waits):.2f} s (range {min(waits):.2f}-"
+          f"{max(waits):.2f}), of which after the swarm's last change "
+          f"{statistics.median(lags):.2f} s (range {min(lags):.2f}-{max(lags):.2f})")
+
+
 def print_roles(res):
     """Our first run and median re-run split by role."""
     first, reruns = res["first_run"], res["reruns"]
@@ -264,6 +315,9 @@ def problems(results):
         for i, run in enumerate(res["reruns"], 1):
             if run["changed"]:
                 found.append(f"{name}: re-run {i} changed {run['changed']}")
+        for i, run in enumerate(res.get("deploys", []), 1):
+            if run["changed"] != 1:
+                found.append(f"{name}: stack deploy {i} changed {run['changed']}, not 1")
     return found
 
 
@@ -290,7 +344,7 @@ def write_json(args, results, versions, load_before):
 def measure(args, collections):
     """Stage 1: ours-3 beside the baseline; stage 2: ours-3 beside ours-5. Each ratio the
     issue sets comes from re-runs interleaved in one stage."""
-    ours3, base3, ours5 = phases(collections)
+    ours3, base3, ours5, stacks = phases(collections)
     results = {}
     try:
         for phase in (ours3, base3):
@@ -300,8 +354,12 @@ def measure(args, collections):
         if not args.skip_5:
             results["ours-5"] = start_phase(ours5)
             rounds([ours3, ours5], results, args.reruns, stage=2)
+            stop_phase(ours5, keep=args.keep)
+        if not args.skip_stacks:
+            results["ours-stacks"] = start_phase(stacks)
+            stack_rounds(stacks, results["ours-stacks"], args.reruns)
     finally:
-        for phase in (ours3, base3, ours5):
+        for phase in (ours3, base3, ours5, stacks):
             stop_phase(phase, args.keep)
     return results
 
@@ -311,6 +369,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reruns", type=int, default=3, help="re-runs (and floors) per lab")
     parser.add_argument("--skip-5", action="store_true", help="leave out the 5-node lab")
+    parser.add_argument("--skip-stacks", action="store_true",
+                        help="leave out the stacks lab (stage 3)")
     parser.add_argument("--keep", action="store_true",
                         help="leave the labs running (bench: ours on 3 nodes; bench5: ours on "
                              "5 nodes, or the baseline with --skip-5)")
@@ -331,6 +391,8 @@ def main():
     print_roles(results["ours-3"])
     print_slowest("our re-run, 3 nodes", results["ours-3"]["reruns"], 8)
     print_slowest("the baseline's re-run", results["baseline-3"]["reruns"], 5)
+    if "ours-stacks" in results:
+        print_stacks(results["ours-stacks"])
     print(f"\nload average (1, 5, 15 min): {load_before} before, {os.getloadavg()} after;"
           f" {os.cpu_count()} CPUs")
     write_json(args, results, versions, load_before)

@@ -19,7 +19,10 @@ short_description: Wall-clock time of a run split by role, and task results per 
 description:
   - "Used by benchmarks/bench.py. Writes {roles: {name: seconds}, slowest_tasks: [[name,
     seconds]], total: seconds, changed: n, hosts: {host: {results, ok, changed, skipped,
-    failures, unreachable}}} to the file named by SWARMOPS_BENCH_OUT."
+    failures, unreachable}}, module_timings: [{task, item, changed, timings}]} to the file
+    named by SWARMOPS_BENCH_OUT."
+  - "module_timings holds the C(timings) a module returned (the stack module's deploy,
+    wait and lag), per loop item."
   - "Task results per host are counted as the play recap counts them: ok (which includes
     changed) + skipped + failures + unreachable, i.e. every task result the host got,
     delegated ones included."
@@ -43,6 +46,7 @@ class CallbackModule(CallbackBase):
         self.since = self.start
         self.roles = {}
         self.tasks = {}
+        self.module_timings = []
 
     def _switch(self, role, task=None):
         """Charge the time since the last switch to the running role and task."""
@@ -58,6 +62,22 @@ class CallbackModule(CallbackBase):
         role = task._role.get_name() if task._role else "(play tasks)"  # pylint: disable=protected-access
         role = role.split(".")[-1]
         self._switch(role, f"{role}: {task.get_name()}")
+
+    def _record_timings(self, result):
+        """Keep the timings a module returned (a loop's items one by one)."""
+        res = result._result  # pylint: disable=protected-access
+        if isinstance(res.get("timings"), dict):
+            item = res.get(res.get("ansible_loop_var") or "item")
+            self.module_timings.append({
+                "task": result.task_name, "changed": bool(res.get("changed")),
+                "item": item.get("name") if isinstance(item, dict) else item,
+                "timings": res["timings"]})
+
+    def v2_runner_on_ok(self, result):
+        self._record_timings(result)
+
+    def v2_runner_item_on_ok(self, result):
+        self._record_timings(result)
 
     def v2_playbook_on_handler_task_start(self, task):
         self.v2_playbook_on_task_start(task, False)
@@ -80,6 +100,6 @@ class CallbackModule(CallbackBase):
         out = {"roles": {k: round(v, 2) for k, v in self.roles.items()},
                "slowest_tasks": [[k, round(v, 2)] for k, v in slowest],
                "total": round(time.monotonic() - self.start, 2), "changed": changed,
-               "hosts": self._host_results(stats)}
+               "hosts": self._host_results(stats), "module_timings": self.module_timings}
         with open(os.environ["SWARMOPS_BENCH_OUT"], "w", encoding="utf-8") as handle:
             json.dump(out, handle)
