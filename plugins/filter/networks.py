@@ -13,16 +13,23 @@ from ansible_collections.swarmops.cluster.plugins.module_utils._cluster_plan imp
 
 
 def network_preflight(networks, hostvars, nodes, pool=None, size=24):
-    """{problems, ingress, known}: the network list judged against every node's facts.
+    """{problems, ingress, known, subnets}: the network list judged against every node's
+    facts, and each network's subnets.
 
     nodes: the inventory names of the cluster's nodes; pool/size: the swarm's default
     address pool (to predict the ingress subnet before the swarm exists).
     """
     probes = probes_from_hostvars(hostvars, list(nodes))
     ingress = ingress_subnet(probes, pool or [], size)
-    known = sorted(set(existing_networks(probes)) | {net.get("name") for net in networks})
+    existing = existing_networks(probes)
+    known = sorted(set(existing) | {net.get("name") for net in networks})
+    # Each network's subnets for stacks' variables (Mailu's POD_ADDRESS_RANGE): as the
+    # engine allocated them, else as the inventory asks.
+    subnets = {name: net.get("subnets") or [] for name, net in existing.items()}
+    subnets.update({net["name"]: [net["subnet"]] for net in networks
+                    if net.get("subnet") and not subnets.get(net.get("name"))})
     return {"problems": network_problems(networks, probes, ingress), "ingress": ingress,
-            "known": known}
+            "known": known, "subnets": subnets}
 
 
 def stack_preflight(rendered, network_plan, relay_variables):

@@ -115,3 +115,14 @@ def test_unknown_external_network():
     assert cn.external_network_problems("web", compose, {"proxy_traefik"}) == [
         "stack web: external network legacy does not exist and is not in swarmops_networks; "
         "add it there or create it first"]
+
+
+def test_the_filter_gives_each_networks_subnets_for_stacks(probes):
+    from ansible_collections.swarmops.cluster.plugins.filter import networks as flt
+    hostvars = {name: {"ansible_facts": {"swarmops_node": p}} for name, p in probes.items()}
+    plan = flt.network_preflight([PROXY, {"name": "mailu_net", "subnet": "10.131.0.0/24"}],
+                                 hostvars, sorted(probes))
+    assert plan["problems"] == [] and plan["ingress"] == "10.128.0.0/24"
+    assert plan["subnets"]["ingress"] == ["10.128.0.0/24"]  # as the engine allocated it
+    assert plan["subnets"]["mailu_net"] == ["10.131.0.0/24"]  # as the inventory asks
+    assert "docker_gwbridge" in plan["known"] and "proxy_traefik" in plan["known"]
