@@ -30,3 +30,16 @@ def run_docker(module, args, stdin=None):
         raise EngineError("docker %s failed: %s" % (" ".join(args[:2]), (err or out).strip()),
                           cmd=argv, rc=rc, stdout=out, stderr=err)
     return out
+
+
+def escape_dollars(value):
+    """The rendered stack with every ``$`` doubled in string values: docker stack deploy
+    interpolates its input again, and our rendering already resolved every variable (a
+    bcrypt hash in a label must reach the service as written)."""
+    if isinstance(value, dict):
+        return {key: escape_dollars(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [escape_dollars(item) for item in value]
+    if isinstance(value, str):
+        return value.replace("$", "$$")
+    return value

@@ -19,7 +19,8 @@ import json
 import time
 
 from ansible_collections.swarmops.cluster.plugins.module_utils._docker_api import call
-from ansible_collections.swarmops.cluster.plugins.module_utils._docker_cli import run_docker
+from ansible_collections.swarmops.cluster.plugins.module_utils._docker_cli import (
+    escape_dollars, run_docker)
 from ansible_collections.swarmops.cluster.plugins.module_utils._stack_converge import (
     stack_status)
 from ansible_collections.swarmops.cluster.plugins.module_utils._stack_spec import (
@@ -155,19 +156,6 @@ def deploy(module, name, compose, options):
     if options["with_registry_auth"]:
         args.append("--with-registry-auth")
     run_docker(module, args + ["--", name], stdin=json.dumps(escape_dollars(compose)))
-
-
-def escape_dollars(value):
-    """The rendered stack with every ``$`` doubled in string values: docker stack deploy
-    interpolates its input again, and our rendering already resolved every variable (a
-    bcrypt hash in a label must reach the service as written)."""
-    if isinstance(value, dict):
-        return {key: escape_dollars(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [escape_dollars(item) for item in value]
-    if isinstance(value, str):
-        return value.replace("$", "$$")
-    return value
 
 
 def restore_images(module, client, name, desired, params):

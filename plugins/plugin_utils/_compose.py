@@ -35,6 +35,9 @@ import re
 
 import yaml
 
+from ansible_collections.swarmops.cluster.plugins.module_utils._docker_cli import (
+    escape_dollars as escape_for_cli)
+
 DEFAULT_VERSION = "3.8"
 # docker 20.10 (the CLI on the nodes) knows compose schemas 3.0 to 3.9.
 _SUPPORTED_VERSION = re.compile(r"3(\.[0-9])?")
@@ -653,17 +656,6 @@ class _NoAliasDumper(yaml.SafeDumper):  # pylint: disable=too-many-ancestors
         return True
 
 
-def _escape_dollars(value):
-    """Double every "$" in string values: docker stack deploy interpolates what it reads."""
-    if isinstance(value, dict):
-        return {key: _escape_dollars(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_escape_dollars(item) for item in value]
-    if isinstance(value, str):
-        return value.replace("$", "$$")
-    return value
-
-
 def dump(compose, escape_dollars=True):
     """YAML text for ``docker stack deploy -c -``: key order kept, no anchors.
 
@@ -673,6 +665,6 @@ def dump(compose, escape_dollars=True):
     """
     data = _copy_plain(compose)
     if escape_dollars:
-        data = _escape_dollars(data)
+        data = escape_for_cli(data)
     return yaml.dump(data, Dumper=_NoAliasDumper, sort_keys=False, default_flow_style=False,
                      allow_unicode=True, width=1 << 16)
