@@ -315,7 +315,8 @@ def ensure_present(module, client):
         if deployed:
             # How long after the swarm's last task change the module saw convergence.
             result["timings"]["seen_after_last_task"] = status["lag"]
-    cleanup = unused_objects(read_stack(client, name), kept, desired)
+    after = read_stack(client, name)
+    cleanup = unused_objects(after, after["services"], desired)
     remove_objects(client, cleanup)
     result["actions"] = actions + cleanup
     result["changed"] = bool(result["actions"])

@@ -558,7 +558,12 @@ def lab_containers(name, running_only=False):
     return docker(*(args if running_only else args[:1] + ["-a"] + args[1:])).stdout.split()
 
 
-def running_as_recorded(name, managers, workers):
+def registry_wanted(registry=None):
+    """Whether a lab gets the registry: the argument, else SWARMOPS_LAB_REGISTRY=1."""
+    return os.environ.get("SWARMOPS_LAB_REGISTRY") == "1" if registry is None else registry
+
+
+def running_as_recorded(name, managers, workers, registry=False):
     """True when the lab has the recorded layout and every node of it runs."""
     layout_file = lab_dir(name) / "lab.json"
     if not layout_file.exists():
@@ -568,12 +573,11 @@ def running_as_recorded(name, managers, workers):
     wanted = {n["container"] for n in layout["nodes"]}
     if layout.get("registry"):
         wanted.add(registry_entry(name, ipaddress.ip_network(layout["subnet"]))["container"])
-    registry = os.environ.get("SWARMOPS_LAB_REGISTRY") == "1"
     return (layout["managers"], layout["workers"], bool(layout.get("registry"))) == \
         (managers, workers, registry) and running == wanted
 
 
-def start_lab(name, managers, workers):
+def start_lab(name, managers, workers, registry=False):
     """Network, nodes, host keys and inventory of a new lab; returns the inventory dir."""
     image = build_image()
     ldir = lab_dir(name)
@@ -594,7 +598,7 @@ def start_lab(name, managers, workers):
         wait_for_node(node, deadline)
     # Before anything installs on the nodes; warns and leaves them direct if it cannot.
     aptcache.setup_lab(STATE, name, network, [n["container"] for n in nodes], host_mirror()[1])
-    if os.environ.get("SWARMOPS_LAB_REGISTRY") == "1":
+    if registry:
         start_registry(name, network, image, keys, subnet)
         layout = lab_layout(ldir)
         (ldir / "lab.json").write_text(json.dumps(dict(layout, registry=True), indent=2))
@@ -604,16 +608,18 @@ def start_lab(name, managers, workers):
     return write_inventory(ldir, nodes)
 
 
-def up(name, managers, workers, recreate=False):
-    """Bring up a lab of managers + workers nodes (reusing a running one) and its inventory."""
+def up(name, managers, workers, recreate=False, registry=None):
+    """Bring up a lab of managers + workers nodes (reusing a running one) and its inventory;
+    with registry (default: SWARMOPS_LAB_REGISTRY=1) the lab's image registry too."""
     if not 1 <= managers + workers <= MAX_NODES or managers < 0 or workers < 0:
         raise LabError(f"a lab has 1 to {MAX_NODES} nodes")
+    registry = registry_wanted(registry)
     ensure_engine()
-    if not recreate and running_as_recorded(name, managers, workers):
+    if not recreate and running_as_recorded(name, managers, workers, registry):
         log(f"lab {name} already up")
         return lab_dir(name) / "inventory"
     down(name)
-    return start_lab(name, managers, workers)
+    return start_lab(name, managers, workers, registry)
 
 
 def grow(name, group, names):
