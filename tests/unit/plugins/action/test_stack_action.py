@@ -1,0 +1,67 @@
+"""The stack action plugin's controller side: .env files, env_file, content-named objects."""
+
+import base64
+import hashlib
+
+import pytest
+
+from ansible_collections.swarmops.cluster.plugins.action import stack as action
+
+ENV = '''# comment
+export SITE_NAME="swarmops lab"
+QUOTED='single $NOT_EXPANDED'
+MULTI="line one
+line two"
+BASE=/opt
+DERIVED=${BASE}/docker
+BARE
+'''
+
+
+def test_env_file_parsed_by_python_dotenv(tmp_path):
+    path = tmp_path / ".env"
+    path.write_text(ENV)
+    values = action.read_env_file(str(path))
+    assert values == {"SITE_NAME": "swarmops lab", "QUOTED": "single $NOT_EXPANDED",
+                      "MULTI": "line one\nline two", "BASE": "/opt",
+                      "DERIVED": "/opt/docker"}  # BARE has no value: left out
+
+
+def test_service_env_files_fold_into_environment(tmp_path):
+    (tmp_path / "web.env").write_text("A=from-file\nB=from-file\n")
+    compose = {"services": {"web": {"env_file": "web.env", "environment": ["B=explicit"]},
+                            "db": {"image": "x"}}}
+    action.inline_env_files(compose, str(tmp_path))
+    assert compose["services"]["web"] == {"environment": {"A": "from-file", "B": "explicit"}}
+    assert compose["services"]["db"] == {"image": "x"}
+
+
+def test_configs_and_secrets_are_named_after_their_content(tmp_path):
+    (tmp_path / "site.conf").write_bytes(b"site = lab\n")
+    compose = {"configs": {"site": {"file": "site.conf"}, "ext": {"external": True}},
+               "secrets": {"token": {"content": "s3cret", "name": "shared_token"}}}
+    configs = action.content_named("web", compose, "configs", str(tmp_path))
+    secrets = action.content_named("web", compose, "secrets", str(tmp_path))
+    digest = hashlib.sha256(b"site = lab\n").hexdigest()[:12]
+    assert compose["configs"]["site"] == {"external": True, "name": "web_site-" + digest}
+    assert compose["configs"]["ext"] == {"external": True}
+    assert configs == [{"key": "site", "name": "web_site-" + digest,
+                        "data": base64.b64encode(b"site = lab\n").decode()}]
+    assert secrets[0]["name"] == "shared_token-" + hashlib.sha256(b"s3cret").hexdigest()[:12]
+
+
+def test_a_long_name_is_cut_to_dockers_limit(tmp_path):
+    compose = {"configs": {"k": {"content": "x", "name": "n" * 80}}}
+    name = action.content_named("s", compose, "configs", str(tmp_path))[0]["name"]
+    assert len(name) == 64 and name.endswith("-" + hashlib.sha256(b"x").hexdigest()[:12])
+
+
+def test_an_object_without_a_source_is_refused(tmp_path):
+    with pytest.raises(action.AnsibleActionFail, match="needs file, content or external"):
+        action.content_named("s", {"secrets": {"k": {}}}, "secrets", str(tmp_path))
+
+
+@pytest.mark.parametrize("version, expected", [
+    ("3.2", "3.8"), ("3.9", "3.9"), ("3", "3.8"), (None, "3.8"), ("3.8", "3.8")])
+def test_the_version_is_raised_to_what_named_external_objects_need(version, expected):
+    assert action.at_least(version, action.MIN_VERSION) == expected
