@@ -121,7 +121,7 @@ def case(cluster, mutation):
         "stack_undefined_variable": (cluster.managers, cluster.workers, everyone(
             swarmops_stacks=[stack("bad", {"image": "${NOPE}"})])),
         "stack_malformed_compose": (cluster.managers, cluster.workers, everyone(
-            swarmops_stacks=[{"name": "bad", "files": [str(FILES / "malformed-compose.yml")]}])),
+            swarmops_stacks=[{"name": "bad", "files": [str(FILES / "malformed-compose.txt")]}])),
         "stack_unknown_network": (cluster.managers, cluster.workers, everyone(
             swarmops_stacks=[stack("bad", {"image": "web", "networks": ["gone"]},
                                    networks={"gone": {"external": True, "name": "nowhere"}})])),
@@ -161,7 +161,7 @@ EXPECTED = {
     "mount_options_malformed": "mount option 'rw,noatime' is malformed",
     "gid_taken": "belongs to group users there",
     "stack_undefined_variable": "definition: service s: variable NOPE is not set",
-    "stack_malformed_compose": "malformed-compose.yml:4:",
+    "stack_malformed_compose": "malformed-compose.txt:5:",
     "stack_unknown_network": "external network nowhere does not exist",
     "relay_range_holds_ingress": "this is an open relay",
     "overlapping_subnets": "network a: subnet 10.150.0.0/16 overlaps network b",
