@@ -14,6 +14,7 @@ and the old object is removed once no service uses it. Private to this collectio
 from __future__ import annotations
 
 import base64
+import copy
 import calendar
 import json
 import time
@@ -355,13 +356,26 @@ def find_services(client, names):
 
 
 def force_update(client, service):
-    """``docker service update --force``: a new ForceUpdate counter restarts every task
-    with an otherwise unchanged spec."""
-    template = dict(service["Spec"]["TaskTemplate"])
+    """``docker service update --force``: the service's own spec with a new ForceUpdate
+    counter, so every task is replaced and nothing else changes.
+
+    Sent as the engine's raw spec: the SDK's update_service(fetch_current_spec=True)
+    reads the spec with the engine's defaults inserted (restart policy, update and
+    rollback config, grace period) and writes them back, which a stack's next compare
+    would see as a change. The registry credentials the service holds are kept by the
+    engine when the request brings none.
+    """
+    spec = copy.deepcopy(service["Spec"])
+    template = spec.setdefault("TaskTemplate", {})
     template["ForceUpdate"] = int(template.get("ForceUpdate") or 0) + 1
-    call("force-update service %s" % service["Spec"]["Name"], client.update_service,
-         service["ID"], service["Version"]["Index"], task_template=template,
-         fetch_current_spec=True)
+    def post():
+        # pylint: disable-next=protected-access
+        url = client._url("/services/{0}/update", service["ID"])
+        # pylint: disable-next=protected-access
+        response = client._post_json(url, data=spec,
+                                     params={"version": service["Version"]["Index"]})
+        return client._result(response, json=True)  # pylint: disable=protected-access
+    call("force-update service %s" % spec["Name"], post)
 
 
 def wait_services(client, names, timeout):
