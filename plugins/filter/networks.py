@@ -6,15 +6,16 @@
 from __future__ import annotations
 
 from ansible_collections.swarmops.cluster.plugins.module_utils._cluster_networks import (
-    existing_networks, external_network_problems, ingress_subnet, network_problems,
-    relay_problems)
+    config_params, existing_networks, external_network_problems, ingress_subnet,
+    network_problems, pending, relay_problems, swarm_params)
 from ansible_collections.swarmops.cluster.plugins.module_utils._cluster_plan import (
     probes_from_hostvars)
 
 
-def network_preflight(networks, hostvars, nodes, pool=None, size=24):
-    """{problems, ingress, known, subnets}: the network list judged against every node's
-    facts, and each network's subnets.
+def network_preflight(networks, hostvars, nodes, pool=None, size=24, manager=None):
+    """{problems, ingress, known, subnets, swarm, config}: the network list judged against
+    every node's facts, each network's subnets, and the network module calls still needed:
+    swarm (on MANAGER) and config ({host: config-only networks}).
 
     nodes: the inventory names of the cluster's nodes; pool/size: the swarm's default
     address pool (to predict the ingress subnet before the swarm exists).
@@ -29,7 +30,10 @@ def network_preflight(networks, hostvars, nodes, pool=None, size=24):
     subnets.update({net["name"]: [net["subnet"]] for net in networks
                     if net.get("subnet") and not subnets.get(net.get("name"))})
     return {"problems": network_problems(networks, probes, ingress), "ingress": ingress,
-            "known": known, "subnets": subnets}
+            "known": known, "subnets": subnets,
+            "swarm": pending(swarm_params(networks), probes.get(manager)),
+            "config": {host: pending(config_params(networks, host), probes.get(host))
+                       for host in nodes}}
 
 
 def stack_preflight(rendered, network_plan, relay_variables):
@@ -50,30 +54,10 @@ def present_stacks(stacks):
     return [stack for stack in stacks if stack.get("state", "present") == "present"]
 
 
-def macvlan_configs(networks, host):
-    """The config-only networks HOST carries: one per macvlan constrained to it, with the
-    node's own ip_range (and parent, when it differs from the network's)."""
-    configs = []
-    for net in networks:
-        node = (net.get("nodes") or {}).get(host)
-        if net.get("driver") != "macvlan" or node is None:
-            continue
-        configs.append({"name": config_network_name(net), "subnet": net["subnet"],
-                        "gateway": net.get("gateway"), "ip_range": (node or {}).get("ip_range"),
-                        "parent": (node or {}).get("parent") or net.get("parent")})
-    return configs
-
-
-def config_network_name(net):
-    """The config-only network a swarm-scope macvlan is made from."""
-    return net.get("config_name") or "%s_config" % net["name"]
-
-
 class FilterModule:
     """swarmops.cluster network and stack preflight."""
 
     def filters(self):
         """The filters this plugin provides."""
         return {"network_preflight": network_preflight, "stack_preflight": stack_preflight,
-                "macvlan_configs": macvlan_configs, "config_network_name": config_network_name,
                 "present_stacks": present_stacks}

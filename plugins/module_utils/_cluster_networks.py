@@ -23,6 +23,9 @@ from __future__ import annotations
 
 import ipaddress
 
+from ansible_collections.swarmops.cluster.plugins.module_utils._network import (
+    PlanError, desired_network, plan)
+
 # Docker's first ingress subnet when the swarm has no default address pool.
 DOCKER_INGRESS = "10.0.0.0/24"
 DRIVERS = ("overlay", "macvlan")
@@ -202,3 +205,65 @@ def external_network_problems(stack, compose, known):
                             "swarmops_networks; add it there or create it first"
                             % (stack, name))
     return problems
+
+
+def config_network_name(net):
+    """The config-only network a swarm-scope macvlan is made from."""
+    return net.get("config_name") or "%s_config" % net["name"]
+
+
+def config_params(networks, host):
+    """The network module's options for the config-only networks HOST carries: one per
+    macvlan constrained to it, with the node's own ip_range (and parent, if its own)."""
+    params = []
+    for net in networks:
+        node = (net.get("nodes") or {}).get(host)
+        if net.get("driver") != "macvlan" or node is None:
+            continue
+        params.append({"name": config_network_name(net), "config_only": True,
+                       "subnet": net["subnet"], "gateway": net.get("gateway"),
+                       "ip_range": (node or {}).get("ip_range"),
+                       "parent": (node or {}).get("parent") or net.get("parent")})
+    return params
+
+
+def swarm_params(networks):
+    """The network module's options for every swarm network of the list."""
+    params = []
+    for net in networks:
+        common = {key: net[key] for key in ("attachable", "internal", "labels")
+                  if net.get(key) is not None}
+        if net.get("driver") == "macvlan":
+            params.append(dict(common, name=net["name"], driver="macvlan",
+                               config_from=config_network_name(net)))
+            continue
+        params.append(dict(common, name=net["name"], driver=net.get("driver", "overlay"),
+                           **{key: net[key] for key in ("subnet", "gateway", "ip_range",
+                                                        "encrypted", "driver_options")
+                              if net.get(key) is not None}))
+    return params
+
+
+def pending(params_list, probe):
+    """The entries of PARAMS_LIST the network module would act on (or refuse), judged with
+    its own planner on the host's preflight read; all of them when the host was not read.
+    A re-run whose networks all exist as listed then makes no network call at all."""
+    if probe is None:
+        return list(params_list)
+    views = [n["view"] for n in probe.get("networks") or [] if n.get("view")]
+    result = []
+    for params in params_list:
+        desired = desired_network(params)
+        named = [v for v in views if v["name"] == params["name"]]
+        if len(named) > 1:
+            named = [v for v in named if v["scope"] == desired["scope"]]
+        if len(named) != 1:
+            result.append(params)
+            continue
+        current = dict(named[0], attached={"services": [], "containers": [], "networks": []})
+        try:
+            if plan(current, desired):
+                result.append(params)
+        except PlanError:
+            result.append(params)  # the module names the difference and what is attached
+    return result

@@ -22,6 +22,7 @@ from ansible_collections.swarmops.cluster.plugins.module_utils._gluster_volume i
     parse_volume_info)
 from ansible_collections.swarmops.cluster.plugins.module_utils._mount import (
     mounted_at, parse_mountinfo, read_text)
+from ansible_collections.swarmops.cluster.plugins.module_utils._network import parse_network
 from ansible_collections.swarmops.cluster.plugins.module_utils._swarm import read_local
 
 CLI_ENV = {"LANG": "C", "LC_ALL": "C"}
@@ -54,6 +55,8 @@ def parse_networks(output):
             "config_from": (net.get("ConfigFrom") or {}).get("Network") or None,
             "subnets": [cfg["Subnet"] for cfg in ipam if cfg.get("Subnet")],
             "labels": net.get("Labels") or {},
+            # The network module's own view, so preflight can judge as the module would.
+            "view": parse_network(net),
         })
     return networks
 

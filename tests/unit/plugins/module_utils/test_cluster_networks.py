@@ -1,5 +1,6 @@
 """Network and stack preflight, judged on node facts parsed from recorded lab output."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -126,3 +127,48 @@ def test_the_filter_gives_each_networks_subnets_for_stacks(probes):
     assert plan["subnets"]["ingress"] == ["10.128.0.0/24"]  # as the engine allocated it
     assert plan["subnets"]["mailu_net"] == ["10.131.0.0/24"]  # as the inventory asks
     assert "docker_gwbridge" in plan["known"] and "proxy_traefik" in plan["known"]
+
+
+NETWORK_FIXTURES = FIXTURES.parent / "network"
+
+
+def engine_probe(name):
+    """A host's preflight read of its engine's networks, from recorded inspect output."""
+    recorded = json.loads((NETWORK_FIXTURES / name).read_text())
+    return {"networks": nf.parse_networks(json.dumps(list(recorded["inspect"].values())))}
+
+
+MACVLAN = {"name": "mvnet2", "driver": "macvlan", "parent": "eth0", "config_name": "mvcfg2",
+           "subnet": "172.31.251.0/24", "attachable": True,
+           "nodes": {"node1": {"ip_range": "172.31.251.16/28"},
+                     "node2": {"ip_range": "172.31.251.32/28"}}}
+
+
+def test_networks_that_exist_as_listed_need_no_call():
+    # mvcfg2 and mvnet2 were made by the network module on the lab with these options.
+    probe = engine_probe("macvlan_node1_manager.json")
+    assert cn.pending(cn.config_params([MACVLAN], "node1"), probe) == []
+    assert cn.pending(cn.swarm_params([MACVLAN]), probe) == []
+    node2 = engine_probe("macvlan_node2.json")
+    assert cn.pending(cn.config_params([MACVLAN], "node2"), node2) == []
+
+
+def test_a_network_that_differs_or_is_missing_is_left_to_the_module():
+    probe = engine_probe("macvlan_node1_manager.json")
+    other_range = dict(MACVLAN, nodes={"node1": {"ip_range": "172.31.251.64/28"}})
+    assert [p["ip_range"] for p in cn.pending(cn.config_params([other_range], "node1"),
+                                              probe)] == ["172.31.251.64/28"]
+    overlay = {"name": "ov_full", "driver": "overlay", "subnet": "10.250.7.0/24"}
+    assert [p["name"] for p in cn.pending(cn.swarm_params([MACVLAN, overlay]), probe)] == [
+        "ov_full"]
+    assert cn.pending(cn.swarm_params([MACVLAN]), None) == cn.swarm_params([MACVLAN])
+
+
+def test_an_overlay_read_from_the_engine_matches_its_entry():
+    probe = engine_probe("overlays.json")
+    full = {"name": "ov_full", "driver": "overlay", "subnet": "10.250.7.0/24",
+            "gateway": "10.250.7.1", "ip_range": "10.250.7.128/25", "attachable": True,
+            "encrypted": True, "labels": {"owner": "platform", "tier": "apps"}}
+    assert cn.pending(cn.swarm_params([full]), probe) == []
+    assert cn.pending(cn.swarm_params([dict(full, internal=True)]), probe) != []
+    assert cn.config_params([full], "node1") == []
