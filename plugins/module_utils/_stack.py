@@ -24,6 +24,8 @@ from ansible_collections.swarmops.cluster.plugins.module_utils._docker_cli impor
     escape_dollars, run_docker)
 from ansible_collections.swarmops.cluster.plugins.module_utils._stack_converge import (
     stack_status)
+from ansible_collections.swarmops.cluster.plugins.module_utils._stack_files import (
+    FilesError, apply_files, plan_files, public)
 from ansible_collections.swarmops.cluster.plugins.module_utils._stack_spec import (
     SpecError, desired_services, diff_services, running_services, unknown_network_ids)
 
@@ -287,8 +289,15 @@ def ensure_present(module, client):
     """Plan; unless check mode deploy, wait and clean up; the module's result."""
     params, name = module.params, module.params["name"]
     desired = desired_from(params)
+    try:
+        file_actions = plan_files(params["dockerdir"], params["dockerdir_directories"],
+                                  params["dockerdir_files"], params["dockerdir_group"]) \
+            if params["dockerdir"] else []
+    except FilesError as err:
+        raise StackError("stack %s: %s" % (name, err)) from err
     current = read_stack(client, name)
     actions, diff, want, have = plan_stack(name, current, desired)
+    actions = public(file_actions) + actions
     kept = [svc for svc in current["services"] if svc["Spec"]["Name"] in diff["removed"]
             and not desired["prune"]]
     result = {"actions": actions, "services": diff, "timings": {},
@@ -298,6 +307,7 @@ def ensure_present(module, client):
         result["actions"] += unused_objects(current, kept, desired)
         result["changed"] = bool(result["actions"])
         return result
+    apply_files(file_actions, params["dockerdir_group"])
     started = time.monotonic()
     deployed = any(act["action"] == "deploy" for act in actions)
     if deployed and params["registry_auth"]:
@@ -368,6 +378,7 @@ def force_update(client, service):
     spec = copy.deepcopy(service["Spec"])
     template = spec.setdefault("TaskTemplate", {})
     template["ForceUpdate"] = int(template.get("ForceUpdate") or 0) + 1
+
     def post():
         # pylint: disable-next=protected-access
         url = client._url("/services/{0}/update", service["ID"])

@@ -126,6 +126,30 @@ options:
         description: Password or token.
         type: str
         required: true
+  dockerdir:
+    description:
+      - The shared volume's directory (DOCKERDIR) under which O(dockerdir_directories) and
+        O(dockerdir_files) are made, before the deploy, in this same call (every node
+        sees the same tree).
+    type: path
+  dockerdir_directories:
+    description: Directories the stack needs (C(path) relative to O(dockerdir), C(mode),
+      default C(2774)); owner root, group O(dockerdir_group).
+    type: list
+    elements: dict
+    default: []
+  dockerdir_files:
+    description:
+      - Files the stack needs (C(path) relative to O(dockerdir), C(content), C(mode),
+        default C(0640)), created when missing and then left to the service (Traefik
+        writes its certificates into C(acme.json)).
+    type: list
+    elements: dict
+    default: []
+  dockerdir_group:
+    description: Group of the directories and files.
+    type: str
+    default: docker
   wait:
     description: Wait for convergence (also when nothing changed).
     type: bool
@@ -219,6 +243,10 @@ ARGUMENT_SPEC = dict(
         "registry": {"type": "str", "required": True},
         "username": {"type": "str", "required": True},
         "password": {"type": "str", "required": True, "no_log": True}}},
+    dockerdir={"type": "path"},
+    dockerdir_directories={"type": "list", "elements": "dict", "default": []},
+    dockerdir_files={"type": "list", "elements": "dict", "default": []},
+    dockerdir_group={"type": "str", "default": "docker"},
     wait={"type": "bool", "default": True},
     wait_timeout={"type": "int", "default": 300},
 )

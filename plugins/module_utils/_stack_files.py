@@ -1,0 +1,79 @@
+# -*- coding: utf-8 -*-
+# Copyright: swarmops.cluster contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The directories and files a stack needs under DOCKERDIR, in the stack module's call.
+
+DOCKERDIR is the shared volume: every node sees the same tree, so the manager that deploys
+the stack makes them, in the same call that reads and compares the stack (a re-run then
+makes one remote call per stack, not three). Directories get their mode and group; files
+are created once with their content and then left to the service (Traefik writes its
+certificates into acme.json). Private to this collection.
+"""
+
+from __future__ import annotations
+
+import grp
+import os
+import stat
+
+
+class FilesError(Exception):
+    """A path the stack asks for that cannot be made; the message names the fix."""
+
+
+def resolve(root, rel):
+    """ROOT/REL, refusing absolute paths and anything that leaves ROOT."""
+    if not rel or os.path.isabs(rel) or ".." in rel.split("/"):
+        raise FilesError("%r must be a relative path under %s without '..'" % (rel, root))
+    return os.path.join(root, rel)
+
+
+def group_id(name):
+    """The GID of group NAME on this host."""
+    try:
+        return grp.getgrnam(name).gr_gid
+    except KeyError as err:
+        raise FilesError("group %s does not exist on this host" % name) from err
+
+
+def plan_files(root, directories, files, group):
+    """Actions that make the directories (mode, group) and the missing files. Reads only."""
+    gid, actions = group_id(group), []
+    for entry in directories or []:
+        path, mode = resolve(root, entry["path"]), int(str(entry.get("mode") or "2774"), 8)
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            actions.append({"action": "mkdir", "path": path, "mode": "%04o" % mode})
+            continue
+        if not stat.S_ISDIR(st.st_mode):
+            raise FilesError("%s exists and is not a directory" % path)
+        if stat.S_IMODE(st.st_mode) != mode or st.st_gid != gid:
+            actions.append({"action": "chmod", "path": path, "mode": "%04o" % mode})
+    for entry in files or []:
+        path = resolve(root, entry["path"])
+        if not os.path.lexists(path):
+            actions.append({"action": "write", "path": path,
+                            "mode": "%04o" % int(str(entry.get("mode") or "0640"), 8),
+                            "content": entry.get("content") or ""})
+    return actions
+
+
+def apply_files(actions, group):
+    """Make what plan_files planned (directories first, in order, as root)."""
+    gid = group_id(group)
+    for act in actions:
+        mode = int(act["mode"], 8)
+        if act["action"] == "mkdir":
+            os.makedirs(act["path"], exist_ok=True)
+        elif act["action"] == "write":
+            fd = os.open(act["path"], os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(act["content"])
+        os.chown(act["path"], 0, gid)
+        os.chmod(act["path"], mode)
+
+
+def public(actions):
+    """The actions as the result shows them (file contents left out)."""
+    return [{key: value for key, value in act.items() if key != "content"} for act in actions]
