@@ -19,7 +19,8 @@ import calendar
 import json
 import time
 
-from ansible_collections.swarmops.cluster.plugins.module_utils._docker_api import call
+from ansible_collections.swarmops.cluster.plugins.module_utils._docker_api import (
+    EngineError, call)
 from ansible_collections.swarmops.cluster.plugins.module_utils._docker_cli import (
     escape_dollars, run_docker)
 from ansible_collections.swarmops.cluster.plugins.module_utils._stack_converge import (
@@ -35,13 +36,8 @@ MANAGED = "org.swarmops.stack.key"
 POLL_SECONDS = 0.5
 
 
-class StackError(Exception):
-    """A refusal or failure the user can act on; carries details for fail_json."""
-
-    def __init__(self, msg, **details):
-        super().__init__(msg)
-        self.msg = msg
-        self.details = details
+class StackError(EngineError):
+    """A refusal or failure the user can act on (what fail_json needs, as EngineError)."""
 
 
 def namespace_filter(name):
