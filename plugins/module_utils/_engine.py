@@ -1,0 +1,116 @@
+# -*- coding: utf-8 -*-
+# Copyright: swarmops.cluster contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Restart a node's Docker engine without costing the swarm its managers.
+
+Private to this collection; its interface may change without notice.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ansible_collections.swarmops.cluster.plugins.module_utils._docker_api import (
+    EngineError, call)
+from ansible_collections.swarmops.cluster.plugins.module_utils._stack_converge import (
+    stack_status)
+from ansible_collections.swarmops.cluster.plugins.module_utils._swarm import (
+    manager_counts, read_local)
+
+POLL = 0.5
+
+
+class RestartRefused(Exception):
+    """Restarting now would take a second manager down; nothing was changed."""
+
+
+def plan_restart(local):
+    """The restart action, or RestartRefused when another manager is already unreachable.
+
+    A manager's engine restart takes it out of the raft for a few seconds. With every other
+    manager reachable that is one manager down, which the quorum rule allows; with one
+    already gone it would be two, so the restart waits for the operator. A single-manager
+    swarm has no second manager to lose: its restart is only a short control-plane pause.
+    """
+    action = {"action": "restart", "node": local["hostname"],
+              "swarm": local["state"], "role": "manager" if local["is_manager"] else
+              ("worker" if local["state"] == "active" else None)}
+    if local["state"] != "active" or not local["is_manager"]:
+        return [action]
+    total, reachable = manager_counts(local["nodes"])
+    if reachable < total:
+        down = sorted(n["hostname"] or n["id"] for n in local["nodes"]
+                      if n["role"] == "manager" and n["reachability"] != "reachable")
+        raise RestartRefused(
+            "%s: refusing to restart the engine of a manager while %d of %d managers are "
+            "reachable (unreachable: %s): that would take a second manager down. Bring "
+            "them back (or remove them with playbooks/remove_node.yml) first - nothing "
+            "was changed" % (local["hostname"], reachable, total, ", ".join(down)))
+    return [action]
+
+
+def converged_services(client):
+    """Names of the swarm's services that are converged now (read on a manager)."""
+    services = call("list services", client.services)
+    ids = [svc["ID"] for svc in services]
+    tasks = call("list tasks", client.tasks, filters={"service": ids}) if ids else []
+    status = stack_status(services, tasks, call("list nodes", client.nodes))["services"]
+    return sorted(name for name, svc in status.items() if svc["state"] == "converged")
+
+
+def ready_problem(before, info, nodes):
+    """Why the engine is not back to its state before the restart; None once it is.
+
+    A node that was in a swarm must be active in it again; a manager must also see a
+    leader and itself ready and reachable, so the next manager restart keeps a majority.
+    """
+    local = read_local(info, nodes)
+    if before["state"] != "active":
+        return None
+    if local["state"] != "active":
+        return "swarm state %s%s" % (local["state"], ": " + local["error"]
+                                     if local["error"] else "")
+    if not before["is_manager"]:
+        return None
+    if not local["is_manager"]:
+        return "not acting as a manager yet"
+    me = [n for n in local.get("nodes") or [] if n["id"] == local["node_id"]]
+    if not any(n["leader"] for n in local.get("nodes") or []):
+        return "no raft leader"
+    if not me or me[0]["state"] != "ready" or me[0]["reachability"] != "reachable":
+        return "this manager is not ready and reachable yet"
+    return None
+
+
+def read_ready(client, before):
+    """ready_problem on a fresh read; an engine that does not answer is a problem too."""
+    try:
+        info = call("info", client.info)
+        manager = (info.get("Swarm") or {}).get("ControlAvailable")
+        nodes = call("node list", client.nodes) if manager else None
+        problem = ready_problem(before, info, nodes)
+        if problem is None and manager and before.get("converged"):
+            # Only what ran before: a service already failing is not the restart's to fix.
+            back = converged_services(client)
+            missing = [name for name in before["converged"] if name not in back]
+            problem = "services not converged again: %s" % ", ".join(missing) \
+                if missing else None
+    except EngineError as err:
+        return "engine does not answer: %s" % err.msg
+    return problem
+
+
+def wait_ready(client, before, timeout):
+    """Seconds until read_ready found nothing wrong; EngineError naming the last problem."""
+    start = time.time()
+    while True:
+        problem = read_ready(client, before)
+        waited = round(time.time() - start, 2)
+        if problem is None:
+            return waited
+        if waited >= timeout:
+            raise EngineError("the engine did not come back within %d s after its restart: "
+                              "%s. Check `systemctl status docker` and `journalctl -u "
+                              "docker` on %s" % (timeout, problem, before["hostname"]),
+                              waited=waited)
+        time.sleep(POLL)

@@ -1,0 +1,77 @@
+"""The engine restart's guard and its readiness judgement, on engine responses recorded in
+the lab."""
+
+import copy
+
+import pytest
+
+from ansible_collections.swarmops.cluster.plugins.module_utils import _engine as engine
+from ansible_collections.swarmops.cluster.plugins.module_utils._swarm import read_local
+
+
+def local_of(data):
+    """The swarm state the module reads before a restart."""
+    return read_local(data["info"], data.get("nodes"))
+
+
+def with_manager_unreachable(data, hostname):
+    """The recorded manager view with one manager unreachable (and down)."""
+    data = copy.deepcopy(data)
+    for node in data["nodes"]:
+        if node["Description"]["Hostname"] == hostname:
+            node["ManagerStatus"]["Reachability"] = "unreachable"
+            node["Status"]["State"] = "down"
+    return data
+
+
+def test_restart_of_a_manager_with_every_manager_reachable(recorded):
+    actions = engine.plan_restart(local_of(recorded("manager_three_active")))
+    assert actions == [{"action": "restart", "node": "lab-node1", "swarm": "active",
+                        "role": "manager"}]
+
+
+def test_restart_of_a_manager_refused_while_another_is_unreachable(recorded):
+    data = with_manager_unreachable(recorded("manager_three_active"), "lab-node3")
+    with pytest.raises(engine.RestartRefused) as err:
+        engine.plan_restart(local_of(data))
+    assert "2 of 3 managers are reachable (unreachable: lab-node3)" in str(err.value)
+    assert "nothing was changed" in str(err.value)
+
+
+@pytest.mark.parametrize("fixture,role", [("worker_active", "worker"), ("inactive", None)])
+def test_restart_of_a_worker_or_a_bare_engine_is_not_guarded(recorded, fixture, role):
+    actions = engine.plan_restart(local_of(recorded(fixture)))
+    assert [a["role"] for a in actions] == [role]
+
+
+def test_ready_when_back_as_before(recorded):
+    data = recorded("manager_three_active")
+    before = local_of(data)
+    assert engine.ready_problem(before, data["info"], data["nodes"]) is None
+
+
+def test_not_ready_while_outside_the_swarm(recorded):
+    before = local_of(recorded("manager_three_active"))
+    inactive = recorded("inactive")
+    assert engine.ready_problem(before, inactive["info"], None) == "swarm state inactive"
+
+
+def test_not_ready_while_the_manager_is_unreachable(recorded):
+    data = recorded("manager_three_active")
+    before = local_of(data)
+    down = with_manager_unreachable(data, "lab-node1")
+    assert engine.ready_problem(before, down["info"], down["nodes"]) == \
+        "this manager is not ready and reachable yet"
+
+
+def test_not_ready_without_a_leader(recorded):
+    data = copy.deepcopy(recorded("manager_three_active"))
+    before = local_of(data)
+    for node in data["nodes"]:
+        node["ManagerStatus"].pop("Leader", None)
+    assert engine.ready_problem(before, data["info"], data["nodes"]) == "no raft leader"
+
+
+def test_bare_engine_is_ready_once_it_answers(recorded):
+    inactive = recorded("inactive")
+    assert engine.ready_problem(local_of(inactive), inactive["info"], None) is None
