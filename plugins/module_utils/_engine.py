@@ -58,6 +58,33 @@ def converged_services(client):
     return sorted(name for name, svc in status.items() if svc["state"] == "converged")
 
 
+def drain_problem(client, node_id, converged):
+    """Why a drained node is not empty yet: its tasks still meant to run, or services that
+    were converged before the drain and are not converged elsewhere yet; None once done."""
+    left = call("list tasks", client.tasks, filters={"node": node_id,
+                                                      "desired-state": "running"})
+    if left:
+        return "%d task(s) still on the node" % len(left)
+    back = converged_services(client)
+    missing = [name for name in converged if name not in back]
+    return "services not converged elsewhere yet: %s" % ", ".join(missing) if missing else None
+
+
+def wait_drained(client, node_id, converged, timeout):
+    """Seconds until drain_problem found nothing; EngineError naming what is left."""
+    start = time.time()
+    while True:
+        problem = drain_problem(client, node_id, converged)
+        waited = round(time.time() - start, 2)
+        if problem is None:
+            return waited
+        if waited >= timeout:
+            raise EngineError("the node was drained but after %d s %s; see `docker service "
+                              "ps` for where those tasks are stuck" % (timeout, problem),
+                              waited=waited)
+        time.sleep(POLL)
+
+
 def ready_problem(before, info, nodes):
     """Why the engine is not back to its state before the restart; None once it is.
 

@@ -300,6 +300,59 @@ def plan_create(desired):
     return actions + ([{"action": "start"}] if desired["state"] == "started" else [])
 
 
+def removed_per_set(current, desired, addresses):
+    """{replica set index: [brick]} of the listed bricks the volume still has."""
+    per_set = {}
+    for index, brick in enumerate(current["bricks"]):
+        if any(brick["path"] == want["path"] and same_host(addresses, brick["host"],
+                                                           want["host"])
+               for want in desired["remove_bricks"]):
+            per_set.setdefault(index // current["replica"], []).append(brick)
+    return per_set
+
+
+def removal_problems(current, per_set, allow_split_brain):
+    """Why taking one brick of every set out would leave a broken or fragile volume."""
+    sets = current["brick_count"] // current["replica"]
+    problems = []
+    if len(per_set) != sets or any(len(b) != 1 for b in per_set.values()):
+        problems.append("lowering the replica count takes exactly one brick of every "
+                        "replica set (%d sets of %d); removing whole sets (distribute) is "
+                        "not done here" % (sets, current["replica"]))
+    removed = [b for bricks in per_set.values() for b in bricks]
+    if current["arbiter"] and not all(b["arbiter"] for b in removed):
+        problems.append("a data brick of an arbiter volume is replaced, not removed "
+                        "(playbooks/replace_node.yml)")
+    if current["replica"] - 1 <= 2 and not allow_split_brain:
+        problems.append("replica %d%s -> %d without an arbiter is split-brain-prone (or one "
+                        "copy of every file); name a replacement (playbooks/replace_node.yml)"
+                        " or set allow_split_brain=true to accept the risk"
+                        % (current["replica"], " arbiter 1" if current["arbiter"] else "",
+                           current["replica"] - 1))
+    return problems
+
+
+def plan_removal(current, desired, addresses):
+    """The remove-brick action that takes the listed bricks out, or [] when none is left.
+
+    Only the replica-lowering form: one brick of every replica set, with force (the other
+    bricks of each set hold the files, so nothing migrates). The brick directories and
+    their data stay on their hosts.
+    """
+    if current is None:
+        return []
+    per_set = removed_per_set(current, desired, addresses)
+    if not per_set:
+        return []
+    problems = removal_problems(current, per_set, desired.get("allow_split_brain"))
+    if problems:
+        raise PlanError("volume %s: cannot remove %s: %s - nothing was changed"
+                        % (current["name"], ", ".join(b["name"] for s in per_set.values()
+                                                      for b in s), "; ".join(problems)))
+    return [{"action": "remove-brick", "replica": current["replica"] - 1, "force": True,
+             "bricks": [b["name"] for index in sorted(per_set) for b in per_set[index]]}]
+
+
 def plan_volume(current, desired, addresses):
     """[{action, ...}] that bring the volume to the desired state (pure).
 
@@ -313,7 +366,7 @@ def plan_volume(current, desired, addresses):
     check_layout(desired)
     if current is None:
         return plan_create(desired)
-    actions = []
+    actions = plan_removal(current, desired, addresses) if desired.get("remove_bricks") else []
     # Without a brick list the layout is left alone: options and state only.
     if desired.get("bricks"):
         growth = plan_growth(current, desired, new_bricks(current, desired, addresses))
@@ -370,6 +423,11 @@ def predict_volume(current, actions, name):
             volume["bricks"], volume["replica"] = grown_bricks(volume, action)
             volume["brick_count"] = len(volume["bricks"])
             volume["type"] = layout_type(volume)
+        elif kind == "remove-brick":
+            volume["bricks"] = [b for b in volume["bricks"] if b["name"] not in action["bricks"]]
+            volume["replica"], volume["arbiter"] = action["replica"], 0
+            volume["brick_count"] = len(volume["bricks"])
+            volume["type"] = layout_type(volume)
         elif kind == "set":
             volume["options"][action["option"]] = action["value"]
         elif kind in ("start", "stop"):
@@ -391,6 +449,9 @@ def describe(volume, option_keys):
 def command_of(name, action):
     """The gluster argv (after 'gluster --mode=script --xml') of one action."""
     kind = action["action"]
+    if kind == "remove-brick":
+        return ["volume", kind, name, "replica", str(action["replica"])] + action["bricks"] \
+            + ["force"]
     if kind in ("create", "add-brick"):
         layout = ["replica", str(action["replica"])] if (action["replica"] or 1) > 1 else []
         layout += ["arbiter", "1"] if layout and action.get("arbiter") else []

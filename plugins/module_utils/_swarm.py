@@ -141,11 +141,13 @@ def manager_counts(nodes):
     return len(managers), len(reachable)
 
 
-def quorum_after_removal(nodes):
-    """True when removing one reachable manager leaves a raft majority."""
+def quorum_after_removal(nodes, leaving=None):
+    """True when removing one manager leaves a raft majority: a reachable one, or the node
+    summary `leaving` (an unreachable manager leaves the reachable count as it is)."""
     total, reachable = manager_counts(nodes)
     remaining = total - 1
-    return remaining >= 1 and reachable - 1 >= remaining // 2 + 1
+    lost = 1 if leaving is None or leaving["reachability"] == "reachable" else 0
+    return remaining >= 1 and reachable - lost >= remaining // 2 + 1
 
 
 def plan_absent(local, force):

@@ -79,7 +79,7 @@ def plan_present(nodes, node, desired):
             actions.append({"action": key, "from": spec.get(name), "to": wanted})
             spec[name] = wanted
     if spec.get("Role") == "worker" and node["Spec"].get("Role") == "manager":
-        if not quorum_after_removal([summarize_node(n) for n in nodes]):
+        if not quorum_after_removal([summarize_node(n) for n in nodes], summarize_node(node)):
             raise PlanError("demoting %s would leave the swarm without a raft majority of "
                             "reachable managers; add or repair managers first - nothing was "
                             "changed" % hostname_of(node))

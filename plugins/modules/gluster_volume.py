@@ -57,6 +57,28 @@ options:
         description: The brick directory on that host.
         type: path
         required: true
+  remove_bricks:
+    description:
+      - Bricks to take out of the volume, lowering its replica count by one
+        (C(remove-brick replica N-1 ... force)): exactly one brick of every replica set, the
+        arbiter of an arbiter volume. Bricks the volume no longer has are skipped, so a
+        re-run changes nothing.
+      - Refused when it would leave replica 2 without an arbiter or a single copy, unless
+        O(allow_split_brain=true); a data brick of an arbiter volume is replaced, not
+        removed. The brick directory and its data stay on the host.
+      - Used by C(playbooks/remove_node.yml) for a node's bricks, also when that node is
+        down.
+    type: list
+    elements: dict
+    suboptions:
+      host:
+        description: The brick host's name or address, as the pool knows it.
+        type: str
+        required: true
+      path:
+        description: The brick directory on that host.
+        type: path
+        required: true
   replica:
     description:
       - Copies of each file (with O(arbiter=1), two copies and the arbiter's metadata).
@@ -72,7 +94,8 @@ options:
     choices: [0, 1]
     default: 0
   allow_split_brain:
-    description: Accept C(replica 2) without an arbiter.
+    description: Accept C(replica 2) without an arbiter (created, or left by
+      O(remove_bricks)).
     type: bool
     default: false
   force:
@@ -225,6 +248,9 @@ ARGUMENT_SPEC = {
     "bricks": {"type": "list", "elements": "dict", "options": {
         "host": {"type": "str", "required": True},
         "path": {"type": "path", "required": True}}},
+    "remove_bricks": {"type": "list", "elements": "dict", "options": {
+        "host": {"type": "str", "required": True},
+        "path": {"type": "path", "required": True}}},
     "replica": {"type": "int"},
     "arbiter": {"type": "int", "choices": [0, 1], "default": 0},
     "allow_split_brain": {"type": "bool", "default": False},
@@ -238,11 +264,13 @@ ARGUMENT_SPEC = {
 
 def main():
     """Read the volume, plan, apply unless check mode, wait for its bricks, report."""
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True,
+                           mutually_exclusive=[("bricks", "remove_bricks")])
     params, actions, done = module.params, [], []
     try:
         current = read_volume(module, params["name"])
-        hosts = [b["host"] for b in params["bricks"] or []] + \
+        listed = (params["bricks"] or []) + (params["remove_bricks"] or [])
+        hosts = [b["host"] for b in listed] + \
             [b["host"] for b in (current or {}).get("bricks", [])]
         actions = plan_volume(current, params, resolve_names(hosts))
         after = predict_volume(current, actions, params["name"])

@@ -53,6 +53,14 @@ options:
     description: Promote to V(manager) or demote to V(worker).
     type: str
     choices: [manager, worker]
+  wait_timeout:
+    description:
+      - With O(availability=drain), wait up to this many seconds until no task of the node
+        is meant to run any more and every service that was converged before is converged
+        again on other nodes; fail naming what is left. C(0) does not wait.
+      - Waits also when the node was drained already, so a re-run still checks.
+    type: int
+    default: 0
   force:
     description: With O(state=absent), remove a node that is not C(down).
     type: bool
@@ -100,6 +108,10 @@ node:
   description: The node after the run (id, hostname, labels, availability, role); empty when removed.
   returned: always
   type: dict
+waited:
+  description: Seconds waited for the drained node to empty (null when not waiting).
+  returned: always
+  type: float
 diff:
   description: Before and after views of the node.
   returned: always
@@ -110,6 +122,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.swarmops.cluster.plugins.module_utils._docker_api import (
     ENGINE_ARGUMENT_SPEC, EngineError, call, connect, fail)
+from ansible_collections.swarmops.cluster.plugins.module_utils._engine import (
+    converged_services, wait_drained)
 from ansible_collections.swarmops.cluster.plugins.module_utils._swarm import PlanError
 from ansible_collections.swarmops.cluster.plugins.module_utils._swarm_node import (
     apply_remove, apply_update, describe, find_node, hostname_of, plan_absent, plan_present)
@@ -124,6 +138,7 @@ ARGUMENT_SPEC = dict(
     availability={"type": "str", "choices": ["active", "pause", "drain"]},
     role={"type": "str", "choices": ["manager", "worker"]},
     force={"type": "bool", "default": False},
+    wait_timeout={"type": "int", "default": 0},
 )
 
 
@@ -156,20 +171,25 @@ def main():
                                          ("labels", "labels_to_remove", "availability",
                                           "role"), True)])
     client = connect(module)
+    waited = None
     try:
         node, actions, spec = plan(read_nodes(module, client), module.params)
         after = {} if module.params["state"] == "absent" else \
             describe(dict(node, Spec=spec))
+        draining = module.params["availability"] == "drain" and module.params["wait_timeout"]
+        converged = converged_services(client) if draining else []
         if actions and not module.check_mode:
             if spec is None:
                 apply_remove(client, actions[0])
             else:
                 apply_update(client, node, spec)
+        if draining and not module.check_mode:
+            waited = wait_drained(client, node["ID"], converged, module.params["wait_timeout"])
     except PlanError as err:
         module.fail_json(msg=str(err), actions=[])
     except EngineError as err:
         fail(module, err)
-    module.exit_json(changed=bool(actions), actions=actions, node=after,
+    module.exit_json(changed=bool(actions), actions=actions, node=after, waited=waited,
                      diff={"before": describe(node), "after": after})
 
 

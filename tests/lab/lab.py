@@ -40,6 +40,8 @@ IMAGE_REPO = "swarmops-lab-node"
 SUITE = "bookworm"
 # Three managers grown by two workers and two managers: the onboarding test's largest lab.
 MAX_NODES = 7
+# Node n's engine pool is 10.(110+n).0.0/16: up to 17 it stays below the overlay pool 10.128/16.
+MAX_INDEX = 17
 # Host-side subnets of the lab bridges: one /24 per lab name slot, far from the
 # Docker defaults (172.17-31/16) and from any LAN example of the guides.
 DEFAULT_BASE_SUBNET = "10.213.0.0/16"
@@ -634,7 +636,13 @@ def grow(name, group, names):
         raise LabError(f"lab {name} has {sorted(taken)}; names must be new and the lab "
                        f"at most {MAX_NODES} nodes")
     subnet = ipaddress.ip_network(layout["subnet"])
-    new = [node_entry(name, len(taken) + i, node_name, group, subnet)
+    # After forget, indexes have gaps: a new node never takes a removed one's address (the
+    # swarm and the pool may still hold it).
+    last = max([node_index(n) for n in layout["nodes"]] + [layout.get("last_index", 0)])
+    if last + len(names) > MAX_INDEX:
+        raise LabError(f"lab {name} has used node indexes up to {last}; its engine ranges "
+                       f"end at {MAX_INDEX}: start a new lab")
+    new = [node_entry(name, last + i, node_name, group, subnet)
            for i, node_name in enumerate(names, start=1)]
     for node in new:
         start_node(name, node, layout["network"], layout["image"], ldir / "lab_keys")
@@ -644,12 +652,42 @@ def grow(name, group, names):
     aptcache.setup_lab(STATE, name, layout["network"], [n["container"] for n in new],
                        host_mirror()[1])
     layout["nodes"] += new
+    layout["last_index"] = max(node_index(n) for n in layout["nodes"])
     key = "managers" if group == "swarm_managers" else "workers"
     layout[key] += len(new)
     layout_file.write_text(json.dumps(layout, indent=2))
     record_host_keys(ldir, layout["nodes"])
     write_controller_hosts(name, layout["nodes"])
     log(f"lab {name} grew by {', '.join(names)} ({group})")
+    return write_inventory(ldir, layout["nodes"])
+
+
+def node_index(node):
+    """The index node_entry gave a node, read back from its address."""
+    return int(node["address"].rsplit(".", 1)[1]) - 10
+
+
+def forget(name, names):
+    """Remove nodes from a running lab and its inventory, as a user retires hosts: their
+    containers go (a dead host does not come back) and they leave the inventory."""
+    ldir = lab_dir(name)
+    layout_file = ldir / "lab.json"
+    if not layout_file.exists():
+        raise LabError(f"lab {name} is not up")
+    layout = json.loads(layout_file.read_text())
+    gone = [n for n in layout["nodes"] if n["name"] in names]
+    if len(gone) != len(set(names)):
+        raise LabError(f"lab {name} has {sorted(n['name'] for n in layout['nodes'])}")
+    docker("rm", "-f", "-v", *[n["container"] for n in gone])
+    layout["last_index"] = max([node_index(n) for n in layout["nodes"]]
+                               + [layout.get("last_index", 0)])
+    layout["nodes"] = [n for n in layout["nodes"] if n["name"] not in names]
+    for node in gone:
+        layout["managers" if node["group"] == "swarm_managers" else "workers"] -= 1
+    layout_file.write_text(json.dumps(layout, indent=2))
+    record_host_keys(ldir, layout["nodes"])
+    write_controller_hosts(name, layout["nodes"])
+    log(f"lab {name} forgot {', '.join(names)}")
     return write_inventory(ldir, layout["nodes"])
 
 
@@ -703,8 +741,11 @@ def parse_args(argv):
     p_grow.add_argument("--group", choices=["swarm_managers", "swarm_workers"],
                         default="swarm_workers")
     p_grow.add_argument("names", nargs="+", help="inventory names of the new nodes")
+    p_forget = sub.add_parser("forget", help="remove nodes from a running lab and its "
+                                            "inventory")
+    p_forget.add_argument("names", nargs="+", help="inventory names of the nodes")
     sub.add_parser("status", help="print the lab's layout as JSON")
-    for p in (p_up, p_down, p_grow, sub.choices["status"]):
+    for p in (p_up, p_down, p_grow, p_forget, sub.choices["status"]):
         p.add_argument("--name", default=os.environ.get("SWARMOPS_LAB_NAME", "lab"))
     return parser.parse_args(argv)
 
@@ -720,6 +761,8 @@ def main(argv=None):
             print(build_image())
         elif args.cmd == "grow":
             print(grow(args.name, args.group, args.names))
+        elif args.cmd == "forget":
+            print(forget(args.name, args.names))
         elif args.cmd == "up":
             print(up(args.name, args.managers, args.workers, args.recreate))
         elif args.cmd == "down":

@@ -409,3 +409,68 @@ def test_waiting_ends_once_every_brick_is_online(monkeypatch, status, vol):
     monkeypatch.setattr(gv, "run_gluster", runner)
     gv.wait_bricks_online(None, vol, 0)
     assert runner.calls == [["volume", "status", "gv"]]
+
+
+def removing(*specs, **kw):
+    """Parameters that take bricks out of the volume."""
+    return desired(remove_bricks=bricks(*specs), force=False, **kw)
+
+
+def test_removing_a_brick_of_replica_4_lowers_it_to_3_and_prediction_matches():
+    actions = gv.plan_volume(REPLICA4, removing((14, PATH)), ADDRESSES)
+    assert actions == [{"action": "remove-brick", "replica": 3, "force": True,
+                        "bricks": ["10.213.1.14:" + PATH]}]
+    assert gv.command_of("gv", actions[0]) == [
+        "volume", "remove-brick", "gv", "replica", "3", "10.213.1.14:" + PATH, "force"]
+    after = gv.predict_volume(REPLICA4, actions, "gv")
+    assert (after["replica"], after["brick_count"], after["type"]) == (3, 3, "Replicate")
+    assert [b["name"] for b in after["bricks"]] == [b["name"] for b in REPLICA3_LAB["bricks"]]
+
+
+def test_a_brick_named_by_host_name_is_matched_through_the_nodes_resolution():
+    wanted = desired(remove_bricks=[{"host": "node4", "path": PATH}])
+    assert gv.plan_volume(REPLICA4, wanted, ADDRESSES)[0]["bricks"] == ["10.213.1.14:" + PATH]
+
+
+def test_a_brick_already_removed_plans_nothing():
+    assert gv.plan_volume(REPLICA3_LAB, removing((14, PATH)), ADDRESSES) == []
+
+
+def test_replica_3_to_2_is_refused_unless_split_brain_is_accepted():
+    with pytest.raises(gv.PlanError) as err:
+        gv.plan_volume(REPLICA3_LAB, removing((13, PATH)), ADDRESSES)
+    assert "replica 3 -> 2 without an arbiter is split-brain-prone" in str(err.value)
+    assert "replace_node.yml" in str(err.value) and "nothing was changed" in str(err.value)
+    actions = gv.plan_volume(REPLICA3_LAB, removing((13, PATH), allow_split_brain=True),
+                             ADDRESSES)
+    assert actions[0]["replica"] == 2
+
+
+def test_a_data_brick_of_an_arbiter_volume_is_replaced_not_removed():
+    with pytest.raises(gv.PlanError) as err:
+        gv.plan_volume(ARBITER, removing((12, "/srv/gluster/gv/a-data"),
+                                         allow_split_brain=True), ADDRESSES)
+    assert "a data brick of an arbiter volume is replaced" in str(err.value)
+
+
+def test_the_arbiter_goes_only_with_split_brain_accepted_and_leaves_plain_replica_2():
+    spec = (15, "/srv/gluster/arb/a-arbiter")
+    with pytest.raises(gv.PlanError, match="replica 3 arbiter 1 -> 2"):
+        gv.plan_volume(ARBITER, removing(spec), ADDRESSES)
+    actions = gv.plan_volume(ARBITER, removing(spec, allow_split_brain=True), ADDRESSES)
+    after = gv.predict_volume(ARBITER, actions, "gv")
+    assert (after["replica"], after["arbiter"], after["brick_count"]) == (2, 0, 2)
+
+
+def test_removal_takes_one_brick_of_every_replica_set():
+    with pytest.raises(gv.PlanError, match="exactly one brick of every replica set"):
+        gv.plan_volume(DIST_2X3, removing((13, "/srv/gluster/gv/d1"),
+                                          allow_split_brain=True), ADDRESSES)
+    actions = gv.plan_volume(DIST_2X3, removing((11, "/srv/gluster/gv/d1"),
+                                                (11, "/srv/gluster/gv/d2"),
+                                                allow_split_brain=True), ADDRESSES)
+    assert actions[0]["bricks"] == ["10.213.1.11:/srv/gluster/gv/d1",
+                                    "10.213.1.11:/srv/gluster/gv/d2"]
+    after = gv.predict_volume(DIST_2X3, actions, "gv")
+    assert (after["replica"], after["brick_count"], after["type"]) == \
+        (2, 4, "Distributed-Replicate")

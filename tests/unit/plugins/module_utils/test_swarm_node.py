@@ -107,6 +107,16 @@ def test_demote_breaking_quorum_refused(recorded):
         sn.plan_present(nodes, by_host(nodes, "lab-node1"), desired(role="worker"))
 
 
+def test_demote_of_the_unreachable_manager_itself_keeps_the_majority(recorded):
+    # A dead manager is demoted (then removed) by the managers that stay: 2 of 3 reachable
+    # before, 2 of 2 after.
+    nodes = recorded("manager_three_active")["nodes"]
+    dead = by_host(nodes, "lab-node3")
+    dead["ManagerStatus"]["Reachability"] = "unreachable"
+    actions = sn.plan_present(nodes, dead, desired(role="worker"))[0]
+    assert actions == [{"action": "role", "from": "manager", "to": "worker"}]
+
+
 def test_demote_one_of_two_managers_allowed(recorded):
     nodes = recorded("manager_two_plus_worker")["nodes"]
     actions = sn.plan_present(nodes, by_host(nodes, "lab-node1"), desired(role="worker"))[0]

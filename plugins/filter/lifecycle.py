@@ -1,0 +1,79 @@
+# -*- coding: utf-8 -*-
+# Copyright: swarmops.cluster contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Plans of the day-2 playbooks from one read of the cluster (node_facts on every host that
+answers, swarm_info on a manager that stays)."""
+
+from __future__ import annotations
+
+from ansible_collections.swarmops.cluster.plugins.module_utils._cluster_plan import (
+    probes_from_hostvars)
+from ansible_collections.swarmops.cluster.plugins.module_utils._lifecycle import (
+    removal_plan as plan_removal)
+
+
+def surviving_host(candidates, probes, leaving, wanted):
+    """The first candidate other than `leaving` whose read shows `wanted`, else None."""
+    return next((h for h in candidates if h != leaving and probes.get(h)
+                 and wanted(probes[h])), None)
+
+
+def is_manager(probe):
+    """The read shows an engine active in a swarm as a manager."""
+    swarm = (probe.get("engine") or {}).get("swarm") or {}
+    return swarm.get("state") == "active" and bool(swarm.get("is_manager"))
+
+
+def answers_gluster(probe):
+    """The read shows a glusterd that answered."""
+    return bool((probe.get("gluster") or {}).get("answering"))
+
+
+def lifecycle_hosts(node, groups, hostvars, storage_group="storage"):
+    """{manager, storage}: the hosts that stay and answered, which the playbook asks."""
+    everyone = list(hostvars)
+    probes = probes_from_hostvars(hostvars, everyone)
+    storage = groups.get(storage_group) or groups.get("swarm_managers") or []
+    return {"manager": surviving_host(groups.get("swarm_managers") or [], probes, node,
+                                      is_manager),
+            "storage": surviving_host(storage, probes, node, answers_gluster)}
+
+
+def removal_plan(nodes, node, hostvars, swarm_read, storage_host, storage,
+                 allow_split_brain=False):
+    """module_utils._lifecycle.removal_plan from the run's reads.
+
+    nodes: cluster_nodes of the inventory; swarm_read: the registered swarm_info result of
+    a manager that stays (None or skipped when there is none); storage_host: the storage
+    node that stays and answered (None when none did); storage: {volume, mount_point} as
+    the glusterfs role names them.
+    """
+    mount_point = storage["mount_point"]
+    probe = probes_from_hostvars(hostvars, [node]).get(node) if node in hostvars else None
+    engine = (probe or {}).get("engine") or {}
+    swarm = engine.get("swarm") or {}
+    mount = ((probe or {}).get("paths") or {}).get(mount_point) or {}
+    storage_probe = (probes_from_hostvars(hostvars, [storage_host]).get(storage_host)
+                     or {}) if storage_host else {}
+    gluster = storage_probe.get("gluster") or {}
+    read = (swarm_read or {}).get("swarm") or {}
+    cluster = {
+        "alive": bool(engine.get("answering")),
+        "node_id": swarm.get("node_id"),
+        "hostname": swarm.get("hostname"),
+        "mounted": bool(mount.get("mount")),
+        "swarm_nodes": read.get("nodes") if read.get("is_manager") else None,
+        "volumes": gluster.get("volumes") or [],
+        "pool": gluster.get("pool") if gluster else None,
+    }
+    plan = plan_removal(node, nodes, cluster, {"allow_split_brain": allow_split_brain,
+                                               "volume": storage["volume"]})
+    return dict(plan, mount_point=mount_point)
+
+
+class FilterModule:
+    """swarmops.cluster day-2 plans."""
+
+    def filters(self):
+        """The filters this plugin provides."""
+        return {"lifecycle_hosts": lifecycle_hosts, "removal_plan": removal_plan}

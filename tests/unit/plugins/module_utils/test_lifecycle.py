@@ -1,0 +1,133 @@
+"""The removal plan of playbooks/remove_node.yml, on swarm and gluster answers recorded in
+the lab."""
+
+import copy
+from pathlib import Path
+
+from ansible_collections.swarmops.cluster.plugins.module_utils import _gluster as gl
+from ansible_collections.swarmops.cluster.plugins.module_utils import _lifecycle as lc
+from ansible_collections.swarmops.cluster.plugins.module_utils._gluster_peer import (
+    parse_pool_list)
+from ansible_collections.swarmops.cluster.plugins.module_utils._gluster_volume import (
+    parse_volume_info)
+from ansible_collections.swarmops.cluster.plugins.module_utils._swarm import read_local
+
+GLUSTER = Path(__file__).resolve().parents[2] / "fixtures" / "gluster"
+
+
+def gluster(name):
+    """One recorded gluster answer."""
+    return gl.parse_cli_output((GLUSTER / name).read_text())
+
+
+def inventory(count=3, workers=()):
+    """Inventory node dicts as cluster_nodes makes them (lab addresses)."""
+    return [{"name": "node%d" % i, "source": "10.213.0.%d" % (10 + i),
+             "address": "10.213.0.%d" % (10 + i), "aliases": [],
+             "manager": i <= count and "node%d" % i not in workers,
+             "worker": "node%d" % i in workers} for i in range(1, count + 1)]
+
+
+def cluster(recorded, fixture="manager_three_active", volume="volume_info_replica3.xml",
+            **kw):
+    """What the playbook reads from the hosts that stay, plus the node's own read."""
+    data = recorded(fixture)
+    read = {"alive": False, "node_id": None, "hostname": None, "mounted": False,
+            "swarm_nodes": read_local(data["info"], data["nodes"])["nodes"],
+            "volumes": parse_volume_info(gluster(volume)),
+            "pool": parse_pool_list(gluster("pool_list_three.xml"))}
+    read.update(kw)
+    return read
+
+
+def unreachable(read, hostname):
+    """The read with one manager unreachable and down."""
+    read = copy.deepcopy(read)
+    for node in read["swarm_nodes"]:
+        if node["hostname"] == hostname:
+            node.update(reachability="unreachable", state="down")
+    return read
+
+
+OPTIONS = {"volume": "gv", "allow_split_brain": False}
+
+
+def test_a_dead_manager_with_a_replica_3_brick_is_refused_without_split_brain_accepted(
+        recorded):
+    read = unreachable(cluster(recorded), "lab-node3")
+    plan = lc.removal_plan("node3", inventory(), read, OPTIONS)
+    assert plan["problems"] == [
+        "volume gv: replica 3 -> 2 without an arbiter is split-brain-prone (or one copy of "
+        "every file); name a replacement (playbooks/replace_node.yml) or set "
+        "allow_split_brain=true to accept the risk"]
+    accepted = lc.removal_plan("node3", inventory(), read, dict(OPTIONS,
+                                                                allow_split_brain=True))
+    assert accepted["problems"] == []
+    assert accepted["manager"] and accepted["demote_ids"] == ["wpi93coriuckk7if78eem7xq0"]
+    assert accepted["bricks"] == [{"host": "10.213.0.13", "path": "/srv/gluster/t/brick"}]
+    assert accepted["peer"] == "10.213.0.13"
+    assert accepted["auth_allow"] == ["10.213.0.11", "10.213.0.12"]
+    assert accepted["steps"][0] == "demote node3 (down) on a manager that stays"
+    assert accepted["warnings"][0].startswith("2 managers remain: an even count")
+
+
+def test_a_live_manager_is_drained_and_leaves_itself(recorded):
+    read = cluster(recorded, volume="volume_info_none.xml", alive=True, mounted=True,
+                   node_id="wpi93coriuckk7if78eem7xq0", hostname="lab-node3")
+    plan = lc.removal_plan("node3", inventory(), read, OPTIONS)
+    assert plan["problems"] == [] and plan["volume"] is None
+    assert plan["steps"][:3] == ["drain node3 and wait until its tasks run elsewhere",
+                                 "node3 leaves the swarm (demoted first)",
+                                 "remove swarm entry wpi93coriuckk7if78eem7xq0"]
+
+
+def test_a_second_manager_down_is_refused(recorded):
+    read = unreachable(unreachable(cluster(recorded), "lab-node3"), "lab-node2")
+    plan = lc.removal_plan("node3", inventory(), read, dict(OPTIONS, allow_split_brain=True))
+    assert plan["problems"] == ["the swarm has lost its raft majority (1 of 3 managers "
+                                "reachable): no manager can be removed; recover it with "
+                                "playbooks/recover.yml"]
+
+
+def test_removing_a_live_manager_while_another_is_down_is_refused(recorded):
+    read = unreachable(cluster(recorded, volume="volume_info_none.xml"), "lab-node2")
+    plan = lc.removal_plan("node3", inventory(), read, OPTIONS)
+    assert "leaves 1 of 2 managers reachable" in plan["problems"][0]
+
+
+def test_the_last_manager_is_refused(recorded):
+    read = cluster(recorded, fixture="manager_worker_down", volume="volume_info_none.xml")
+    for node in read["swarm_nodes"]:
+        if node["hostname"] == "lab-node2":
+            node["role"] = "worker"
+    plan = lc.removal_plan("node1", inventory(), read, OPTIONS)
+    assert plan["problems"][0].startswith("node1 is the swarm's last manager")
+
+
+def test_a_host_outside_the_inventory_is_refused(recorded):
+    plan = lc.removal_plan("node9", inventory(), cluster(recorded), OPTIONS)
+    assert "node9 is not a host of the inventory" in plan["problems"][0]
+    assert plan["steps"] == []
+
+
+def test_a_node_in_neither_swarm_nor_pool_is_refused(recorded):
+    read = cluster(recorded, volume="volume_info_none.xml", pool=[])
+    plan = lc.removal_plan("node4", inventory(4), read, OPTIONS)
+    assert plan["problems"] == ["node4 is neither in the swarm nor in the storage pool: "
+                                "nothing to remove"]
+
+
+def test_a_down_worker_found_by_address_is_removed_without_demotion(recorded):
+    read = cluster(recorded, fixture="manager_worker_down", volume="volume_info_none.xml",
+                   pool=[])
+    plan = lc.removal_plan("node3", inventory(workers=("node3",)), read, OPTIONS)
+    assert plan["problems"] == [] and not plan["manager"]
+    assert len(plan["swarm_ids"]) == 1 and plan["demote_ids"] == []
+
+
+def test_bricks_in_a_volume_of_someone_else_are_left_to_the_operator(recorded):
+    plan = lc.removal_plan("node3", inventory(), cluster(recorded),
+                           dict(OPTIONS, volume="dockerdir"))
+    assert plan["problems"] == ["volume gv (not the cluster's dockerdir) has bricks on the "
+                                "node: 10.213.0.13:/srv/gluster/t/brick; take them out by "
+                                "hand first"]
