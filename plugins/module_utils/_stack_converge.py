@@ -148,12 +148,14 @@ def failure_streak(group):
 def group_tasks(tasks, mode, live_nodes):
     """Current tasks per slot (replicated) or per node (global), newest first.
 
-    Tasks on nodes that are down do not count: the engine replaces them elsewhere.
+    Tasks on nodes that are down (or removed) do not count: the engine replaces them
+    elsewhere - except a completed one: a one-shot job that finished there is done, and the
+    engine does not run it again.
     """
     groups = {}
     for task in tasks:
         node = task.get("NodeID")
-        if node and node not in live_nodes:
+        if node and node not in live_nodes and task_state(task) != "complete":
             continue
         key = node if mode == "global" else task.get("Slot")
         if mode == "global" and not node:

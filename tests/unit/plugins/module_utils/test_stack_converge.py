@@ -182,3 +182,12 @@ def test_eligible_nodes_follow_state_and_availability():
 def test_time_key_orders_engine_timestamps():
     stamps = ["2026-11-24T23:37:05Z", "2026-11-24T23:37:05.5Z", "2026-11-24T23:37:04.999Z"]
     assert sorted(stamps, key=sc.time_key) == [stamps[2], stamps[0], stamps[1]]
+
+
+def test_a_one_shot_job_completed_on_a_node_since_removed_stays_done():
+    # remove_node takes the node's entry out; the engine never runs a completed job again.
+    rec = recorded("jobs_deployed")
+    gone = node_of(rec, "speclab-node2")
+    rec["nodes"] = [n for n in rec["nodes"] if n["ID"] != gone["ID"]]
+    services = sc.stack_status(rec["services"], rec["tasks"], rec["nodes"])["services"]
+    assert brief(services["jobs_oneshot"]) == ("converged", 2, 0, 2)
