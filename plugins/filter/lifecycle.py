@@ -9,7 +9,7 @@ from __future__ import annotations
 from ansible_collections.swarmops.cluster.plugins.module_utils._cluster_plan import (
     probes_from_hostvars)
 from ansible_collections.swarmops.cluster.plugins.module_utils._lifecycle import (
-    removal_plan as plan_removal)
+    removal_plan as plan_removal, replacement_plan as plan_replacement)
 
 
 def surviving_host(candidates, probes, leaving, wanted):
@@ -39,6 +39,36 @@ def lifecycle_hosts(node, groups, hostvars, storage_group="storage"):
             "storage": surviving_host(storage, probes, node, answers_gluster)}
 
 
+def node_read(hostvars, node, storage_host, swarm_read):
+    """The read a plan needs of `node` and of the cluster around it (see removal_plan)."""
+    probe = probes_from_hostvars(hostvars, [node]).get(node) if node in hostvars else None
+    engine = (probe or {}).get("engine") or {}
+    swarm = engine.get("swarm") or {}
+    storage_probe = (probes_from_hostvars(hostvars, [storage_host]).get(storage_host)
+                     or {}) if storage_host else {}
+    gluster = storage_probe.get("gluster") or {}
+    read = (swarm_read or {}).get("swarm") or {}
+    return probe, {
+        "answered": probe is not None,
+        "alive": bool(engine.get("answering")),
+        "node_id": swarm.get("node_id"),
+        "hostname": swarm.get("hostname"),
+        "swarm_state": swarm.get("state"),
+        "swarm_nodes": read.get("nodes") if read.get("is_manager") else None,
+        "volumes": gluster.get("volumes") or [],
+        "pool": gluster.get("pool") if gluster else None,
+    }
+
+
+def replacement_plan(nodes, old, new, hostvars, swarm_read, storage_host, storage):
+    """module_utils._lifecycle.replacement_plan from the run's reads (see removal_plan);
+    storage: {volume, brick_dir, arbiter_brick_dir, group}, and the storage group's hosts
+    as storage_hosts."""
+    cluster = node_read(hostvars, old, storage_host, swarm_read)[1]
+    cluster["new"] = node_read(hostvars, new, storage_host, swarm_read)[1]
+    return plan_replacement(old, new, nodes, cluster, storage)
+
+
 def removal_plan(nodes, node, hostvars, swarm_read, storage_host, storage,
                  allow_split_brain=False):
     """module_utils._lifecycle.removal_plan from the run's reads.
@@ -49,23 +79,9 @@ def removal_plan(nodes, node, hostvars, swarm_read, storage_host, storage,
     the glusterfs role names them.
     """
     mount_point = storage["mount_point"]
-    probe = probes_from_hostvars(hostvars, [node]).get(node) if node in hostvars else None
-    engine = (probe or {}).get("engine") or {}
-    swarm = engine.get("swarm") or {}
+    probe, cluster = node_read(hostvars, node, storage_host, swarm_read)
     mount = ((probe or {}).get("paths") or {}).get(mount_point) or {}
-    storage_probe = (probes_from_hostvars(hostvars, [storage_host]).get(storage_host)
-                     or {}) if storage_host else {}
-    gluster = storage_probe.get("gluster") or {}
-    read = (swarm_read or {}).get("swarm") or {}
-    cluster = {
-        "alive": bool(engine.get("answering")),
-        "node_id": swarm.get("node_id"),
-        "hostname": swarm.get("hostname"),
-        "mounted": bool(mount.get("mount")),
-        "swarm_nodes": read.get("nodes") if read.get("is_manager") else None,
-        "volumes": gluster.get("volumes") or [],
-        "pool": gluster.get("pool") if gluster else None,
-    }
+    cluster["mounted"] = bool(mount.get("mount"))
     plan = plan_removal(node, nodes, cluster, {"allow_split_brain": allow_split_brain,
                                                "volume": storage["volume"]})
     return dict(plan, mount_point=mount_point)
@@ -76,4 +92,5 @@ class FilterModule:
 
     def filters(self):
         """The filters this plugin provides."""
-        return {"lifecycle_hosts": lifecycle_hosts, "removal_plan": removal_plan}
+        return {"lifecycle_hosts": lifecycle_hosts, "removal_plan": removal_plan,
+                "replacement_plan": replacement_plan}

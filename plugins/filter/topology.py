@@ -18,8 +18,12 @@ AVAILABILITIES = ("active", "pause", "drain")
 DOCKER_FAMILIES = ("Debian", "Archlinux")
 
 
-def cluster_nodes(groups, hostvars, group_names=("swarm_managers", "swarm_workers")):
+def cluster_nodes(groups, hostvars, group_names=("swarm_managers", "swarm_workers"),
+                  retired=()):
     """The hosts of the given groups, in inventory order, as node dicts.
+
+    Hosts listed in retired (swarmops_retired) are left out: the day-2 playbooks treat a
+    node they replace or remove as gone before it leaves the inventory.
 
     group_names[0] is the managers group and group_names[1] the workers group; further
     groups only add hosts. A host's address is swarmops_node_address, else ansible_host,
@@ -27,7 +31,7 @@ def cluster_nodes(groups, hostvars, group_names=("swarm_managers", "swarm_worker
     """
     names = []
     for group in group_names:
-        names += [h for h in groups.get(group) or [] if h not in names]
+        names += [h for h in groups.get(group) or [] if h not in names and h not in retired]
     managers = set(groups.get(group_names[0]) or []) if group_names else set()
     workers = set(groups.get(group_names[1]) or []) if len(group_names) > 1 else set()
     return [describe_node(name, hostvars[name], name in managers, name in workers)

@@ -353,6 +353,37 @@ def plan_removal(current, desired, addresses):
              "bricks": [b["name"] for index in sorted(per_set) for b in per_set[index]]}]
 
 
+def plan_replacements(current, desired, addresses):
+    """replace-brick actions for the pairs whose old brick the volume still has.
+
+    A pair whose new brick is in the volume and old one is not was done already (a re-run
+    changes nothing); a new brick already in the volume beside the old one, or neither in
+    it, is a PlanError: the pair names the wrong bricks.
+    """
+    if current is None:
+        raise PlanError("volume %s does not exist; there is no brick to replace - nothing "
+                        "was changed" % desired["name"])
+
+    def held(brick):
+        """The volume's name of the brick, or None."""
+        return next((b["name"] for b in current["bricks"] if b["path"] == brick["path"]
+                     and same_host(addresses, b["host"], brick["host"])), None)
+    actions, problems = [], []
+    for pair in desired["replace_bricks"]:
+        old, new = held(pair["old"]), held(pair["new"])
+        if old and not new:
+            actions.append({"action": "replace-brick", "old": old,
+                            "new": brick_name(pair["new"])})
+        elif not new or old:
+            problems.append("%s -> %s: the volume holds %s" % (
+                brick_name(pair["old"]), brick_name(pair["new"]),
+                "both" if old else "neither"))
+    if problems:
+        raise PlanError("volume %s: cannot replace bricks: %s - nothing was changed"
+                        % (current["name"], "; ".join(problems)))
+    return actions
+
+
 def plan_volume(current, desired, addresses):
     """[{action, ...}] that bring the volume to the desired state (pure).
 
@@ -367,6 +398,8 @@ def plan_volume(current, desired, addresses):
     if current is None:
         return plan_create(desired)
     actions = plan_removal(current, desired, addresses) if desired.get("remove_bricks") else []
+    if desired.get("replace_bricks"):
+        actions += plan_replacements(current, desired, addresses)
     # Without a brick list the layout is left alone: options and state only.
     if desired.get("bricks"):
         growth = plan_growth(current, desired, new_bricks(current, desired, addresses))
@@ -428,6 +461,10 @@ def predict_volume(current, actions, name):
             volume["replica"], volume["arbiter"] = action["replica"], 0
             volume["brick_count"] = len(volume["bricks"])
             volume["type"] = layout_type(volume)
+        elif kind == "replace-brick":
+            volume["bricks"] = [dict(b, name=action["new"], host=split_brick(action["new"])[0],
+                                     path=split_brick(action["new"])[1], uuid=None)
+                                if b["name"] == action["old"] else b for b in volume["bricks"]]
         elif kind == "set":
             volume["options"][action["option"]] = action["value"]
         elif kind in ("start", "stop"):
@@ -449,6 +486,8 @@ def describe(volume, option_keys):
 def command_of(name, action):
     """The gluster argv (after 'gluster --mode=script --xml') of one action."""
     kind = action["action"]
+    if kind == "replace-brick":
+        return ["volume", kind, name, action["old"], action["new"], "commit", "force"]
     if kind == "remove-brick":
         return ["volume", kind, name, "replica", str(action["replica"])] + action["bricks"] \
             + ["force"]
@@ -465,9 +504,10 @@ def command_of(name, action):
 def apply_actions(module, name, actions):
     """Run the actions in order; the list of those done rides on a GlusterError.
 
-    After a replica raise, a full heal: the self-heal daemon's index lists only files
-    changed while a brick was down, so a brick added empty by ``add-brick replica N`` (or
-    an arbiter added to replica 2) would otherwise get only what is written from now on.
+    After a replica raise or a replace-brick, a full heal: the self-heal daemon's index
+    lists only files changed while a brick was down, so a brick added empty by ``add-brick
+    replica N`` (or an arbiter added to replica 2, or a brick replacing a lost one) would
+    otherwise get only what is written from now on.
     Adding replica sets needs no heal (new files land there; old ones stay, see
     ``gluster volume rebalance``).
     """
@@ -476,7 +516,8 @@ def apply_actions(module, name, actions):
         for action in actions:
             run_gluster(module, command_of(name, action))
             done.append(action)
-            if action["action"] == "add-brick" and action.get("replica"):
+            if action["action"] == "replace-brick" or (action["action"] == "add-brick"
+                                                       and action.get("replica")):
                 # `heal ... full` answers in plain text even with --xml.
                 run_gluster(module, ["volume", "heal", name, "full"], xml=False)
     except GlusterError as err:
@@ -501,11 +542,22 @@ def offline_bricks(module, volume):
     return [b["name"] for b in volume["bricks"] if not status.get(b["name"], {}).get("online")]
 
 
-def wait_bricks_online(module, volume, timeout):
-    """Wait until volume status shows every brick online; GlusterError naming the others."""
+def started_bricks(volume, done):
+    """The bricks the actions done should have brought online: all of them after a create
+    or a start, else only those added or put in place (others may be down for good, the
+    reason for a replace)."""
+    if any(a["action"] in ("create", "start") for a in done):
+        return [b["name"] for b in volume["bricks"]]
+    return [name for a in done for name in a.get("bricks") or [a.get("new")]
+            if a["action"] in ("add-brick", "replace-brick")]
+
+
+def wait_bricks_online(module, volume, timeout, names=None):
+    """Wait until volume status shows the named bricks (default: all) online; GlusterError
+    naming the others."""
     deadline = time.time() + timeout
     while True:
-        offline = offline_bricks(module, volume)
+        offline = [n for n in offline_bricks(module, volume) if names is None or n in names]
         if not offline:
             return
         if time.time() >= deadline:

@@ -159,6 +159,24 @@ def swarm_access_problem(info):
     return None
 
 
+def is_leaving(names, leaving):
+    """Whether any of a node's or peer's names is one of the leaving hosts'."""
+    return bool(set(filter(None, names)) & set(leaving or []))
+
+
+def drop_leaving(answers, pool, leaving):
+    """The swarm's nodes and the pool's peers without the hosts being taken out (a dead
+    node being replaced is down and disconnected until its turn comes)."""
+    if answers is not None:
+        answers = dict(answers, nodes=[
+            n for n in answers["nodes"] if not is_leaving(
+                [(n.get("Description") or {}).get("Hostname"),
+                 (n.get("Status") or {}).get("Addr")], leaving)])
+    if pool is not None:
+        pool = [p for p in pool if not is_leaving(p["hostnames"] + [p["hostname"]], leaving)]
+    return answers, pool
+
+
 def assess_swarm(answers):
     """(nodes, services, problems, warnings) from a manager's nodes, services and tasks."""
     nodes = describe_nodes(answers["nodes"])
@@ -457,11 +475,12 @@ def read_volume_state(module, volume):
     return reads
 
 
-def read_gluster(module, name):
+def read_gluster(module, name, leaving=None):
     """The gluster section of volume NAME through this node's glusterd. A stopped volume
     is not asked for status or heal (glusterd refuses both)."""
     try:
-        pool = parse_pool_list(run_gluster(module, ["pool", "list"]))
+        pool = drop_leaving(None, parse_pool_list(run_gluster(module, ["pool", "list"])),
+                            leaving)[1]
         volume = read_volume(module, name)
     except GlusterError as err:
         return describe_gluster(name, None, None, {"errors": ["gluster %s" % err.msg]})
@@ -516,6 +535,7 @@ def read_health(module):
     problems, warnings = [], []
     if params["swarm"]:
         answers, problem = read_swarm(module)
+        answers = drop_leaving(answers, None, params["leaving"])[0]
         if answers is None:
             problems.append(problem)
         else:
@@ -523,7 +543,7 @@ def read_health(module):
             problems += found
             warnings += cautions
     if params["volume"]:
-        health["gluster"] = read_gluster(module, params["volume"])
+        health["gluster"] = read_gluster(module, params["volume"], params["leaving"])
         found, cautions = judge_gluster(health["gluster"], params["disk_warn"],
                                         params["disk_fail"])
         problems += found

@@ -164,3 +164,98 @@ def removal_plan(node, nodes, cluster, options):
                                 "nothing to remove" % node)
     plan["steps"] = removal_steps(plan)
     return plan
+
+
+def new_node_problems(new, target, node_read, pool):
+    """Why the new host cannot take a node's place: not in the inventory, not answering, or
+    already in a swarm or the storage pool."""
+    if target is None:
+        return ["%s is not a host of the inventory's swarm_managers or swarm_workers; add "
+                "the fresh host to the inventory, in the old node's group" % new]
+    if not node_read.get("answered"):
+        return ["%s does not answer: the new host must be up and reachable" % new]
+    problems = []
+    if node_read.get("swarm_state") not in (None, "inactive"):
+        problems.append("%s is already in a swarm (%s): replace onto a fresh host, or reset "
+                        "it first (playbooks/reset.yml)" % (new, node_read["swarm_state"]))
+    if pool_peer(pool or [], names_of(target)):
+        problems.append("%s is already a peer of the storage pool: replace onto a fresh host"
+                        % new)
+    return problems
+
+
+def replacement_pairs(volumes, volume_name, old_names, new_address, dirs):
+    """The old node's bricks of the cluster's volume, each with the brick that takes its
+    place: same role (data or arbiter) on the new host, in the role's directory."""
+    volume = next((v for v in volumes if v["name"] == volume_name), None)
+    return [{"old": {"host": b["host"], "path": b["path"]},
+             "new": {"host": new_address,
+                     "path": dirs["arbiter_brick_dir"] if b.get("arbiter")
+                     else dirs["brick_dir"]}}
+            for b in (volume or {}).get("bricks", []) if b["host"] in old_names]
+
+
+def replacement_steps(plan):
+    """The replacement in words, in the order the playbook acts."""
+    old, new, steps = plan["old"], plan["new"], []
+    if plan["resumed"]:
+        steps.append("%s holds %s's bricks already (an earlier run): go on from there"
+                     % (new, old))
+    if plan["bricks"]:
+        steps += ["install GlusterFS on %s, make its brick directory, probe it into the pool"
+                  % new]
+        steps += ["volume %s: replace-brick %s:%s -> %s:%s, heal full, wait until 0 pending"
+                  % (plan["volume"], p["old"]["host"], p["old"]["path"], p["new"]["host"],
+                     p["new"]["path"]) for p in plan["bricks"]]
+    if plan["old_peer"]:
+        steps.append("detach gluster peer %s (%s)" % (plan["old_peer"], old))
+    steps.append("site.yml without %s: %s joins the swarm as a %s with its inventory labels, "
+                 "mounts the volume; /etc/hosts and auth.allow drop %s"
+                 % (old, new, plan["role"], old))
+    steps.append("remove_node.yml -e node=%s: its swarm entries go" % old)
+    return steps
+
+
+def replacement_plan(old, new, nodes, cluster, options):
+    """What playbooks/replace_node.yml does to put `new` in `old`'s place, and what refuses.
+
+    cluster: as removal_plan's for the old node (alive, node_id, hostname, swarm_nodes,
+    volumes, pool) plus new: {alive, swarm_state}. options: {volume, brick_dir,
+    arbiter_brick_dir, storage (the storage group's hosts)}.
+    """
+    by_name = {n["name"]: n for n in nodes}
+    target, fresh = by_name.get(old), by_name.get(new)
+    plan = {"old": old, "new": new, "volume": options.get("volume"), "bricks": [],
+            "resumed": False, "old_peer": None,
+            "role": "manager" if target and target["manager"] else "worker",
+            "problems": [], "steps": []}
+    if old == new:
+        plan["problems"].append("old and new name the same host (%s); a node reinstalled "
+                                "under its own name is taken back by site.yml" % old)
+        return plan
+    if target is None:
+        plan["problems"].append("%s is not a host of the inventory's swarm_managers or "
+                                "swarm_workers" % old)
+        return plan
+    plan["bricks"] = replacement_pairs(cluster.get("volumes") or [], plan["volume"],
+                                       names_of(target, cluster.get("hostname")),
+                                       fresh["address"] if fresh else None, options)
+    # A run stopped after its replace-brick: OLD holds no brick, NEW holds some - go on.
+    plan["resumed"] = bool(fresh) and not plan["bricks"] and bool(replacement_pairs(
+        cluster.get("volumes") or [], plan["volume"], names_of(fresh), None, options))
+    if not plan["resumed"]:
+        plan["problems"] += new_node_problems(new, fresh, cluster.get("new") or {},
+                                              cluster.get("pool"))
+    if fresh and fresh["manager"] != target["manager"]:
+        plan["problems"].append("%s is a %s in the inventory and %s is not: put %s in %s's "
+                                "group" % (old, plan["role"], new, new, old))
+    peer = pool_peer(cluster.get("pool") or [], names_of(target, cluster.get("hostname")))
+    plan["old_peer"] = peer["hostname"] if peer else None
+    if plan["bricks"] and new not in options.get("storage", []):
+        plan["problems"].append("%s holds a brick of volume %s and %s is not in the storage "
+                                "group: add %s to it" % (old, plan["volume"], new, new))
+    if cluster.get("swarm_nodes") is None:
+        plan["problems"].append("no manager other than %s answered: the swarm cannot be read"
+                                " (playbooks/recover.yml rebuilds lost managers)" % old)
+    plan["steps"] = replacement_steps(plan)
+    return plan

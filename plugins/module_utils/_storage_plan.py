@@ -115,6 +115,11 @@ def brick_list(layout, addresses, settings, volume):
 def pool_problems(storage, addresses, probes):
     """Storage nodes in a trusted pool with hosts outside the storage group, or in two pools."""
     ours = {addresses[n]: n for n in storage}
+    # A peer may be known by a name learned from reverse DNS (glusterd names a prober as
+    # its address resolves): its UUID, the storage node's own pool entry, says who it is.
+    ours.update({p["uuid"]: n for n in storage
+                 for p in ((probes.get(n) or {}).get("gluster") or {}).get("pool") or []
+                 if p.get("self") and p.get("uuid")})
     problems, pools = [], []
     for name in storage:
         gluster = (probes.get(name) or {}).get("gluster") or {}
@@ -137,7 +142,10 @@ def pool_problems(storage, addresses, probes):
 
 
 def peer_name(peer, ours):
-    """A pool entry's inventory name when one of its hostnames is our address, else its name."""
+    """A pool entry's inventory name when its UUID or one of its hostnames is our storage
+    node's, else its name."""
+    if peer.get("uuid") in ours:
+        return ours[peer["uuid"]]
     for hostname in peer.get("hostnames") or [peer.get("hostname")]:
         if hostname in ours:
             return ours[hostname]

@@ -74,6 +74,14 @@ options:
     description: Percent of a brick's filesystem in use above which it is a problem.
     type: int
     default: 95
+  leaving:
+    description:
+      - Hosts (swarm hostname, address, or the name the pool knows) being taken out of the
+        cluster: their swarm entries and pool peers are not judged. C(replace_node.yml)
+        waits for the heal while the dead node it replaces is still listed.
+    type: list
+    elements: str
+    default: []
   wait_timeout:
     description:
       - Read again (every 2 seconds) until what this node reads is healthy, up to this many
@@ -220,6 +228,7 @@ ARGUMENT_SPEC = dict(
     disk_fail={"type": "int", "default": 95},
     host={"type": "str"},
     wait_timeout={"type": "int", "default": 0},
+    leaving={"type": "list", "elements": "str", "default": []},
 )
 
 

@@ -79,6 +79,24 @@ options:
         description: The brick directory on that host.
         type: path
         required: true
+  replace_bricks:
+    description:
+      - Bricks to move, each C(old) to C(new) (C(replace-brick ... commit force), then
+        C(heal NAME full) so the new, empty brick gets every file from its replica set).
+        The old brick's host may be dead; the new brick's host must be in the pool with the
+        brick directory made. A pair already done is skipped.
+      - Used by C(playbooks/replace_node.yml). The old brick's data stays on its host.
+    type: list
+    elements: dict
+    suboptions:
+      old:
+        description: The brick in the volume, C(host) and C(path).
+        type: dict
+        required: true
+      new:
+        description: The brick that takes its place, C(host) and C(path).
+        type: dict
+        required: true
   replica:
     description:
       - Copies of each file (with O(arbiter=1), two copies and the arbiter's metadata).
@@ -240,7 +258,7 @@ from ansible_collections.swarmops.cluster.plugins.module_utils._gluster import (
     GlusterError, fail, resolve_names)
 from ansible_collections.swarmops.cluster.plugins.module_utils._gluster_volume import (
     PlanError, apply_actions, describe, plan_volume, predict_volume, read_volume,
-    wait_bricks_online, wanted_options)
+    started_bricks, wait_bricks_online, wanted_options)
 
 ARGUMENT_SPEC = {
     "name": {"type": "str", "required": True},
@@ -251,6 +269,9 @@ ARGUMENT_SPEC = {
     "remove_bricks": {"type": "list", "elements": "dict", "options": {
         "host": {"type": "str", "required": True},
         "path": {"type": "path", "required": True}}},
+    "replace_bricks": {"type": "list", "elements": "dict", "options": {
+        "old": {"type": "dict", "required": True},
+        "new": {"type": "dict", "required": True}}},
     "replica": {"type": "int"},
     "arbiter": {"type": "int", "choices": [0, 1], "default": 0},
     "allow_split_brain": {"type": "bool", "default": False},
@@ -265,11 +286,12 @@ ARGUMENT_SPEC = {
 def main():
     """Read the volume, plan, apply unless check mode, wait for its bricks, report."""
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True,
-                           mutually_exclusive=[("bricks", "remove_bricks")])
+                           mutually_exclusive=[("bricks", "remove_bricks", "replace_bricks")])
     params, actions, done = module.params, [], []
     try:
         current = read_volume(module, params["name"])
-        listed = (params["bricks"] or []) + (params["remove_bricks"] or [])
+        listed = (params["bricks"] or []) + (params["remove_bricks"] or []) + \
+            [b for pair in params["replace_bricks"] or [] for b in pair.values()]
         hosts = [b["host"] for b in listed] + \
             [b["host"] for b in (current or {}).get("bricks", [])]
         actions = plan_volume(current, params, resolve_names(hosts))
@@ -277,9 +299,9 @@ def main():
         if actions and not module.check_mode:
             done = apply_actions(module, params["name"], actions)
             after = read_volume(module, params["name"])
-        if after and after["status"] == "Started" and done and \
-                any(a["action"] in ("create", "start", "add-brick") for a in done):
-            wait_bricks_online(module, after, params["wait_timeout"])
+        if after and after["status"] == "Started" and started_bricks(after, done):
+            wait_bricks_online(module, after, params["wait_timeout"],
+                               started_bricks(after, done))
     except PlanError as err:
         module.fail_json(msg=str(err), actions=[])
     except GlusterError as err:

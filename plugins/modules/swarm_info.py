@@ -76,6 +76,12 @@ swarm:
     join_tokens:
       description: On managers with O(join_tokens=true), C(manager) and C(worker) tokens.
       type: dict
+    leaderless:
+      description:
+        - On a manager, true when it cannot reach a raft leader (a majority of managers is
+          lost); C(nodes) is then not returned, as no manager can list them. C(recover.yml)
+          acts only then.
+      type: bool
 engine:
   description: Engine and API versions.
   returned: always
@@ -87,7 +93,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.swarmops.cluster.plugins.module_utils._docker_api import (
     ENGINE_ARGUMENT_SPEC, EngineError, call, connect, fail)
 from ansible_collections.swarmops.cluster.plugins.module_utils._swarm import (
-    read_state, swarm_facts)
+    is_leaderless, read_state, swarm_facts)
 
 ARGUMENT_SPEC = dict(
     ENGINE_ARGUMENT_SPEC,
@@ -101,8 +107,11 @@ def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     client = connect(module)
     try:
-        swarm = read_state(client, with_nodes=module.params["nodes"])
-        if module.params["join_tokens"] and swarm["is_manager"]:
+        swarm = read_state(client, with_nodes=False)
+        swarm["leaderless"] = swarm["is_manager"] and is_leaderless(client)
+        if swarm["is_manager"] and not swarm["leaderless"] and module.params["nodes"]:
+            swarm = dict(read_state(client), leaderless=False)
+        if module.params["join_tokens"] and swarm["is_manager"] and not swarm["leaderless"]:
             swarm["join_tokens"] = swarm_facts(client, swarm, with_tokens=True)["join_tokens"]
         version = call("version", client.version)
     except EngineError as err:

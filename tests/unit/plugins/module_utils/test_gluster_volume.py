@@ -474,3 +474,33 @@ def test_removal_takes_one_brick_of_every_replica_set():
     after = gv.predict_volume(DIST_2X3, actions, "gv")
     assert (after["replica"], after["brick_count"], after["type"]) == \
         (2, 4, "Distributed-Replicate")
+
+
+def replacing(*pairs):
+    """Parameters that move bricks: ((old octet, path), (new octet, path)) pairs."""
+    return desired(force=False, replace_bricks=[
+        {"old": bricks(old)[0], "new": bricks(new)[0]} for old, new in pairs])
+
+
+def test_replacing_a_brick_keeps_its_place_in_the_replica_set():
+    actions = gv.plan_volume(REPLICA3_LAB, replacing(((13, PATH), (16, PATH))), ADDRESSES)
+    assert actions == [{"action": "replace-brick", "old": "10.213.1.13:" + PATH,
+                        "new": "10.213.1.16:" + PATH}]
+    assert gv.command_of("gv", actions[0]) == [
+        "volume", "replace-brick", "gv", "10.213.1.13:" + PATH, "10.213.1.16:" + PATH,
+        "commit", "force"]
+    after = gv.predict_volume(REPLICA3_LAB, actions, "gv")
+    assert [b["name"] for b in after["bricks"]] == [
+        "10.213.1.11:" + PATH, "10.213.1.12:" + PATH, "10.213.1.16:" + PATH]
+    assert gv.started_bricks(after, actions) == ["10.213.1.16:" + PATH]
+
+
+def test_a_replacement_already_done_plans_nothing():
+    assert gv.plan_volume(REPLICA3_LAB, replacing(((16, PATH), (13, PATH))), ADDRESSES) == []
+
+
+def test_a_replacement_onto_a_brick_of_the_volume_or_from_nowhere_is_refused():
+    with pytest.raises(gv.PlanError, match="holds both"):
+        gv.plan_volume(REPLICA3_LAB, replacing(((13, PATH), (12, PATH))), ADDRESSES)
+    with pytest.raises(gv.PlanError, match="holds neither"):
+        gv.plan_volume(REPLICA3_LAB, replacing(((15, PATH), (16, PATH))), ADDRESSES)

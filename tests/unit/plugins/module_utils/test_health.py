@@ -523,13 +523,14 @@ class FakeModule:
         """cluster_health's defaults, overridden by params."""
         self.params = dict({"swarm": True, "volume": None, "mounts": [], "probe": True,
                             "probe_timeout": 10, "disk_warn": 85, "disk_fail": 95,
-                            "host": None}, **params)
+                            "host": None, "leaving": []}, **params)
 
 
 def test_read_health_puts_the_sections_together(monkeypatch):
     answers = copy.deepcopy(recorded_json("stack/app_node_down.json"))
     monkeypatch.setattr(hl, "read_swarm", lambda _module: (answers, None))
-    monkeypatch.setattr(hl, "read_gluster", lambda _module, _name: gluster(dev_volume()))
+    monkeypatch.setattr(hl, "read_gluster",
+                        lambda _module, _name, _leaving: gluster(dev_volume()))
     monkeypatch.setattr(hl, "read_mounts", lambda paths, host, timeout: [
         dict(m, path=p) for p, m in zip(paths, mounts_of({"host": host, "probe": timeout}))])
     done = hl.read_health(FakeModule(volume="dockerdir", mounts=["/opt/docker"],
@@ -571,3 +572,18 @@ def test_an_engine_that_does_not_answer_is_a_problem_not_a_failure(monkeypatch):
                                                  "reach the Docker engine at unix:///var/run/"
                                                  "docker.sock: Connection refused. Is dockerd "
                                                  "running?")
+
+
+def test_leaving_hosts_are_not_judged():
+    # replace_node waits for the heal while the dead node it replaces is still listed.
+    answers = copy.deepcopy(recorded_json("stack/app_node_down.json"))
+    down = [n for n in answers["nodes"] if n["Status"]["State"] == "down"]
+    assert down, "the recording has a node down"
+    name = down[0]["Description"]["Hostname"]
+    kept, _pool = hl.drop_leaving(answers, None, [name])
+    assert name not in [n["Description"]["Hostname"] for n in kept["nodes"]]
+    assert len(kept["nodes"]) == len(answers["nodes"]) - 1
+    pool = [{"hostname": "10.213.0.13", "hostnames": ["10.213.0.13"], "connected": False},
+            {"hostname": "10.213.0.12", "hostnames": ["10.213.0.12"], "connected": True}]
+    assert [p["hostname"] for p in hl.drop_leaving(None, pool, ["10.213.0.13"])[1]] == \
+        ["10.213.0.12"]

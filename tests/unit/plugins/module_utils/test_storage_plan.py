@@ -246,3 +246,18 @@ def test_a_missing_option_or_peer_leaves_the_step_to_the_module():
 def test_a_bare_cluster_has_nothing_ready():
     result = plan(nodes(), ["n1", "n2", "n3"])
     assert (result["peers_ready"], result["volume_ready"]) == (False, False)
+
+
+def test_a_peer_known_by_a_reverse_dns_name_is_ours_by_its_uuid():
+    # Seen on the lab after a replace-brick: node4 knew node1 only as the name the bridge's
+    # DNS gives its address; node1's own pool entry carries the same UUID.
+    n1 = probe(["10.0.0.2"])
+    n1["gluster"]["pool"].append({"hostname": "localhost", "hostnames": ["localhost"],
+                                  "self": True, "uuid": "dc490eaf"})
+    n2 = probe()
+    n2["gluster"]["pool"].append({"hostname": "lab-node1.lab", "hostnames": ["lab-node1.lab"],
+                                  "self": False, "uuid": "dc490eaf"})
+    assert plan(nodes(), ["n1", "n2", "n3"], {"n1": n1, "n2": n2})["problems"] == []
+    del n1["gluster"]["pool"][-1]
+    assert "n2 is in a trusted pool with lab-node1.lab" in \
+        plan(nodes(), ["n1", "n2", "n3"], {"n1": n1, "n2": n2})["problems"][0]
