@@ -15,6 +15,11 @@ One run, every lab made fresh from the cached node image:
            changed service (playbooks/deploy_stacks.yml -e stacks=app with a new
            APP_MESSAGE), timed from deploy to converged, with the time the module took to
            see convergence after the swarm's last change shown apart (--skip-stacks).
+  stage 4  on "bench5" after stage 2 (--skip-lifecycle leaves it out): a fresh worker
+           onboarded with `site.yml --limit` (against a full re-run: target <= 0.35), the
+           same worker removed live (playbooks/remove_node.yml), and a rolling restart of
+           the three managers (playbooks/upgrade.yml -e restart_only=yes --limit), each
+           with the time spent waiting for the cluster shown apart.
 
 Interleaving keeps drift in a shared machine's load out of the ratios: ours/baseline comes
 from stage 1, ours-5/ours-3 from stage 2. Prints the medians with their ratio to the floor of
@@ -48,6 +53,8 @@ STACK_DEPLOY = ROOT / "playbooks" / "deploy_stacks.yml"
 BASELINE = BENCH / "baseline" / "site.yml"
 TARGET_VS_BASELINE = 0.5
 TARGET_5_VS_3 = 1.2
+TARGET_ONBOARD_VS_RERUN = 0.35
+PLAYBOOKS = ROOT / "playbooks"
 
 
 class BenchError(Exception):
@@ -170,6 +177,46 @@ def stack_rounds(phase, result, count):
         result["deploys"].append(dict(run, stage=3))
 
 
+def waited(run):
+    """Seconds the run's modules spent waiting for the cluster (their `waited` results)."""
+    return round(sum(t.get("waited") or 0.0 for t in run.get("module_timings", [])), 2)
+
+
+def lifecycle(phase, result):
+    """Stage 4 on the phase's running lab: onboard one worker with --limit beside a full
+    re-run, remove it live, then roll an engine restart through the three managers."""
+    name = "node6"
+    lab.grow(phase["lab"], "swarm_workers", [name])
+    log(f"{phase['name']}: onboarding {name} with --limit, then a full re-run")
+    steps = {"onboard": playbook_run(phase, "onboard", extra=("--limit", name))}
+    steps["rerun"] = playbook_run(phase, "full re-run after onboarding")
+    log(f"{phase['name']}: removing {name} (live worker)")
+    steps["remove"] = playbook_run(phase, "remove worker", PLAYBOOKS / "remove_node.yml",
+                                   ("-e", f"node={name}", "-e", "confirm=yes"))
+    lab.forget(phase["lab"], [name])
+    log(f"{phase['name']}: rolling restart of the managers")
+    steps["restart"] = playbook_run(phase, "rolling restart", PLAYBOOKS / "upgrade.yml",
+                                    ("-e", "confirm=yes", "-e", "restart_only=yes",
+                                     "--limit", "swarm_managers"))
+    for run in steps.values():
+        run["waited"] = waited(run)
+    result["lifecycle"] = steps
+
+
+def print_lifecycle(res):
+    """Stage 4: onboarding against a full re-run, removal and rolling restart with waits."""
+    steps = res["lifecycle"]
+    onboard, rerun = steps["onboard"], steps["rerun"]
+    print("\nday-2 (lab bench5: 3 managers + 2 workers)")
+    print(f"  onboard one worker (--limit): {onboard['wall']:.2f} s, hosts in the recap: "
+          f"{', '.join(onboard['hosts'])}; full re-run {rerun['wall']:.2f} s")
+    for key, text in (("remove", "remove a live worker"),
+                      ("restart", "rolling restart of 3 managers")):
+        run = steps[key]
+        print(f"  {text}: {run['wall']:.2f} s, of which waiting for the cluster "
+              f"{run['waited']:.2f} s")
+
+
 def stop_phase(phase, keep):
     """Close the phase's SSH masters; remove its lab unless kept."""
     if phase.get("control_dir"):
@@ -251,6 +298,10 @@ def ratios(results):
     if "ours-5" in results:
         found["ours 5 nodes / 3 nodes re-run"] = (ratio("ours-5", "ours-3", 2), TARGET_5_VS_3)
         found["floor 5 nodes / 3 nodes"] = (ratio("ours-5", "ours-3", 2, "floor"), None)
+    steps = results.get("ours-5", {}).get("lifecycle")
+    if steps:
+        found["onboard 1 node / full re-run"] = (
+            steps["onboard"]["wall"] / steps["rerun"]["wall"], TARGET_ONBOARD_VS_RERUN)
     return found
 
 
@@ -320,6 +371,9 @@ def problems(results):
         for i, run in enumerate(res["reruns"], 1):
             if run["changed"]:
                 found.append(f"{name}: re-run {i} changed {run['changed']}")
+        if res.get("lifecycle") and res["lifecycle"]["rerun"]["changed"]:
+            found.append(f"{name}: the re-run after onboarding changed "
+                         f"{res['lifecycle']['rerun']['changed']}")
         for i, run in enumerate(res.get("deploys", []), 1):
             if run["changed"] != 1:
                 found.append(f"{name}: stack deploy {i} changed {run['changed']}, not 1")
@@ -359,6 +413,8 @@ def measure(args, collections):
         if not args.skip_5:
             results["ours-5"] = start_phase(ours5)
             rounds([ours3, ours5], results, args.reruns, stage=2)
+            if not args.skip_lifecycle:
+                lifecycle(ours5, results["ours-5"])
             stop_phase(ours5, keep=args.keep)
         if not args.skip_stacks:
             results["ours-stacks"] = start_phase(stacks)
@@ -376,6 +432,8 @@ def main():
     parser.add_argument("--skip-5", action="store_true", help="leave out the 5-node lab")
     parser.add_argument("--skip-stacks", action="store_true",
                         help="leave out the stacks lab (stage 3)")
+    parser.add_argument("--skip-lifecycle", action="store_true",
+                        help="leave out the day-2 timings (stage 4)")
     parser.add_argument("--keep", action="store_true",
                         help="leave the labs running (bench: ours on 3 nodes; bench5: ours on "
                              "5 nodes, or the baseline with --skip-5)")
@@ -398,6 +456,8 @@ def main():
     print_slowest("the baseline's re-run", results["baseline-3"]["reruns"], 5)
     if "ours-stacks" in results:
         print_stacks(results["ours-stacks"])
+    if "lifecycle" in results.get("ours-5", {}):
+        print_lifecycle(results["ours-5"])
     print(f"\nload average (1, 5, 15 min): {load_before} before, {os.getloadavg()} after;"
           f" {os.cpu_count()} CPUs")
     write_json(args, results, versions, load_before)

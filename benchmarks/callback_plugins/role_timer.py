@@ -64,8 +64,14 @@ class CallbackModule(CallbackBase):
         self._switch(role, f"{role}: {task.get_name()}")
 
     def _record_timings(self, result):
-        """Keep the timings a module returned (a loop's items one by one)."""
+        """Keep the timings a module returned (a loop's items one by one), and the seconds
+        a module waited for the cluster (`waited`)."""
         res = result._result  # pylint: disable=protected-access
+        timings = res.get("timings")
+        if isinstance(res.get("waited"), (int, float)) and not isinstance(timings, dict):
+            self.module_timings.append({"task": result.task_name, "changed": False,
+                                        "item": None, "timings": {},
+                                        "waited": float(res["waited"])})
         if isinstance(res.get("timings"), dict):
             item = res.get(res.get("ansible_loop_var") or "item")
             self.module_timings.append({

@@ -61,8 +61,8 @@ def converged_services(client):
 def drain_problem(client, node_id, converged):
     """Why a drained node is not empty yet: its tasks still meant to run, or services that
     were converged before the drain and are not converged elsewhere yet; None once done."""
-    left = call("list tasks", client.tasks, filters={"node": node_id,
-                                                      "desired-state": "running"})
+    left = call("list tasks", client.tasks,
+                filters={"node": node_id, "desired-state": "running"})
     if left:
         return "%d task(s) still on the node" % len(left)
     back = converged_services(client)

@@ -27,7 +27,7 @@ def swarm_entries(swarm_nodes, names, node_id=None):
     reinstalled under the same name leaves a stale, down entry beside the live one)."""
     return [n for n in swarm_nodes
             if n["id"] == node_id or n.get("hostname") in names
-            or str(n.get("addr") or "").split(":")[0] in names]
+            or str(n.get("addr") or "").split(":", maxsplit=1)[0] in names]
 
 
 def manager_problems(swarm_nodes, entries, name):
@@ -48,8 +48,8 @@ def manager_problems(swarm_nodes, entries, name):
                 "manager can be removed; recover it with playbooks/recover.yml" % (up, total)]
     if up_after < after // 2 + 1:
         return ["removing %s leaves %d of %d managers reachable, below the raft majority of "
-                "%d; bring the unreachable managers back first" % (name, up_after, after,
-                                                                  after // 2 + 1)]
+                "%d; bring the unreachable managers back first"
+                % (name, up_after, after, after // 2 + 1)]
     return []
 
 
@@ -57,8 +57,7 @@ def manager_warnings(swarm_nodes, entries):
     """What the removal leaves that site.yml will judge: an even number of managers."""
     left = sum(1 for n in swarm_nodes if n["role"] == "manager") - \
         sum(1 for n in entries if n["role"] == "manager")
-    if left and left % 2 == 0 and len(entries) and any(n["role"] == "manager"
-                                                        for n in entries):
+    if left and left % 2 == 0 and any(n["role"] == "manager" for n in entries):
         return ["%d managers remain: an even count tolerates no more failures than %d, and "
                 "site.yml refuses it unless swarmops_swarm_allow_even_managers is true; add "
                 "a manager (playbooks/replace_node.yml puts a new node in this one's place)"

@@ -9,11 +9,17 @@ Private to this collection.
 
 from __future__ import annotations
 
-from ansible_collections.swarmops.cluster.plugins.module_utils._docker_api import call
+import time
+
+from ansible_collections.swarmops.cluster.plugins.module_utils._docker_api import (
+    EngineError, call)
 from ansible_collections.swarmops.cluster.plugins.module_utils._labels import (
     label_value_problems)
 from ansible_collections.swarmops.cluster.plugins.module_utils._swarm import (
     PlanError, quorum_after_removal, summarize_node)
+
+# Seconds a demoted stale manager entry may take to leave the raft before its removal.
+STALE_WAIT = 15
 
 
 def find_node(nodes, ref):
@@ -78,7 +84,10 @@ def plan_present(nodes, node, desired):
         if wanted and wanted != spec.get(name):
             actions.append({"action": key, "from": spec.get(name), "to": wanted})
             spec[name] = wanted
-    if spec.get("Role") == "worker" and node["Spec"].get("Role") == "manager":
+    # force: after force_new_cluster the other managers' entries are stale, the raft has
+    # only the survivor (recover.yml demotes them).
+    if spec.get("Role") == "worker" and node["Spec"].get("Role") == "manager" and \
+            not desired.get("force"):
         if not quorum_after_removal([summarize_node(n) for n in nodes], summarize_node(node)):
             raise PlanError("demoting %s would leave the swarm without a raft majority of "
                             "reachable managers; add or repair managers first - nothing was "
@@ -91,7 +100,9 @@ def plan_absent(node, force):
     if node is None:
         return []
     name = hostname_of(node)
-    if node["Spec"].get("Role") == "manager":
+    # A manager entry without ManagerStatus is not in the raft (left stale by
+    # force_new_cluster): the engine removes it, and cannot demote it.
+    if node["Spec"].get("Role") == "manager" and (node.get("ManagerStatus") or not force):
         raise PlanError("%s is a manager; demote it first (role: worker) - nothing was "
                         "changed" % name)
     state = (node.get("Status") or {}).get("State")
@@ -100,6 +111,31 @@ def plan_absent(node, force):
                         "state=absent on that host) or set force=true - nothing was changed"
                         % (name, state))
     return [{"action": "remove", "node_id": node["ID"], "force": state != "down"}]
+
+
+def plan_stale(nodes, node):
+    """Remove actions for the down entries a reinstalled host left behind: same hostname or
+    address as the live node, another ID. A manager entry is demoted first (the engine
+    removes no raft member)."""
+    if node is None:
+        return []
+    addr = (node.get("Status") or {}).get("Addr")
+    actions = []
+    for other in nodes:
+        if other["ID"] == node["ID"] or (other.get("Status") or {}).get("State") != "down":
+            continue
+        if hostname_of(other) != hostname_of(node) and \
+                (other.get("Status") or {}).get("Addr") != addr:
+            continue
+        if other.get("ManagerStatus"):
+            if not quorum_after_removal([summarize_node(n) for n in nodes],
+                                        summarize_node(other)):
+                raise PlanError("the stale manager entry %s of %s cannot be demoted without "
+                                "losing the raft majority - nothing was changed"
+                                % (other["ID"], hostname_of(node)))
+            actions.append({"action": "demote-stale", "node_id": other["ID"]})
+        actions.append({"action": "remove-stale", "node_id": other["ID"], "force": False})
+    return actions
 
 
 def hostname_of(node):
@@ -124,3 +160,21 @@ def apply_update(client, node, spec):
 def apply_remove(client, action):
     """Remove a node entry from the swarm."""
     call("node remove", client.remove_node, action["node_id"], force=action["force"])
+
+
+def apply_stale(client, actions):
+    """Demote and remove stale entries; a demoted entry leaves the raft shortly after."""
+    for action in actions:
+        if action["action"] == "demote-stale":
+            node = call("node inspect", client.inspect_node, action["node_id"])
+            apply_update(client, node, dict(node["Spec"], Role="worker"))
+        elif action["action"] == "remove-stale":
+            deadline = time.time() + STALE_WAIT
+            while True:
+                try:
+                    apply_remove(client, action)
+                    break
+                except EngineError:
+                    if time.time() >= deadline:
+                        raise
+                    time.sleep(0.5)

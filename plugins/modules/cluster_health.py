@@ -77,7 +77,7 @@ options:
   leaving:
     description:
       - Hosts (swarm hostname, address, or the name the pool knows) being taken out of the
-        cluster: their swarm entries and pool peers are not judged. C(replace_node.yml)
+        cluster. Their swarm entries and pool peers are not judged. C(replace_node.yml)
         waits for the heal while the dead node it replaces is still listed.
     type: list
     elements: str

@@ -14,10 +14,10 @@ description:
   - Restarts the engine's systemd unit on the managed node, then waits until the engine
     answers and, if the node was in a swarm, is active in it again; a manager also until it
     sees a raft leader and itself ready and reachable, and until every service that was
-    converged before the restart is converged again (a worker cannot read services: the
+    converged before the restart is converged again (a worker cannot read services; the
     rolling plays wait for those from a manager with M(swarmops.cluster.cluster_health)).
   - Refuses to restart a manager while another manager is unreachable, so that at most one
-    manager is ever down. Run it one node at a time (C(serial: 1)); the rolling play of
+    manager is ever down. Run it one node at a time (C(serial=1)); the rolling play of
     C(site.yml) and C(playbooks/upgrade.yml) do, and wait for the whole cluster with
     M(swarmops.cluster.cluster_health) between nodes.
   - A restart is an action, so the module always reports a change (in check mode too, where

@@ -60,7 +60,7 @@ options:
   remove_bricks:
     description:
       - Bricks to take out of the volume, lowering its replica count by one
-        (C(remove-brick replica N-1 ... force)): exactly one brick of every replica set, the
+        (C(remove-brick replica N-1 ... force)), exactly one brick of every replica set, the
         arbiter of an arbiter volume. Bricks the volume no longer has are skipped, so a
         re-run changes nothing.
       - Refused when it would leave replica 2 without an arbiter or a single copy, unless

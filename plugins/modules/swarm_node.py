@@ -53,6 +53,13 @@ options:
     description: Promote to V(manager) or demote to V(worker).
     type: str
     choices: [manager, worker]
+  remove_stale:
+    description:
+      - Also remove the C(down) entries a reinstalled host left behind (same hostname or
+        address as this node, another ID), demoting a stale manager entry first. The swarm
+        role sets it, so a node wiped and joined again under its name leaves no ghost.
+    type: bool
+    default: false
   wait_timeout:
     description:
       - With O(availability=drain), wait up to this many seconds until no task of the node
@@ -62,7 +69,12 @@ options:
     type: int
     default: 0
   force:
-    description: With O(state=absent), remove a node that is not C(down).
+    description:
+      - With O(state=absent), remove a node that is not C(down), or a manager entry that is
+        no member of the raft (left by C(force_new_cluster)).
+      - With O(role=worker), demote without the raft-majority guard. Only for the stale
+        manager entries left after C(force_new_cluster) (C(playbooks/recover.yml)); the raft
+        then has the survivor alone.
     type: bool
     default: false
 notes:
@@ -126,7 +138,8 @@ from ansible_collections.swarmops.cluster.plugins.module_utils._engine import (
     converged_services, wait_drained)
 from ansible_collections.swarmops.cluster.plugins.module_utils._swarm import PlanError
 from ansible_collections.swarmops.cluster.plugins.module_utils._swarm_node import (
-    apply_remove, apply_update, describe, find_node, hostname_of, plan_absent, plan_present)
+    apply_remove, apply_stale, apply_update, describe, find_node, hostname_of, plan_absent,
+    plan_present, plan_stale)
 
 ARGUMENT_SPEC = dict(
     ENGINE_ARGUMENT_SPEC,
@@ -139,6 +152,7 @@ ARGUMENT_SPEC = dict(
     role={"type": "str", "choices": ["manager", "worker"]},
     force={"type": "bool", "default": False},
     wait_timeout={"type": "int", "default": 0},
+    remove_stale={"type": "bool", "default": False},
 )
 
 
@@ -173,7 +187,10 @@ def main():
     client = connect(module)
     waited = None
     try:
-        node, actions, spec = plan(read_nodes(module, client), module.params)
+        nodes = read_nodes(module, client)
+        node, actions, spec = plan(nodes, module.params)
+        stale = plan_stale(nodes, node) if module.params["remove_stale"] else []
+        actions = actions + stale
         after = {} if module.params["state"] == "absent" else \
             describe(dict(node, Spec=spec))
         draining = module.params["availability"] == "drain" and module.params["wait_timeout"]
@@ -181,8 +198,9 @@ def main():
         if actions and not module.check_mode:
             if spec is None:
                 apply_remove(client, actions[0])
-            else:
+            elif len(actions) > len(stale):
                 apply_update(client, node, spec)
+            apply_stale(client, stale)
         if draining and not module.check_mode:
             waited = wait_drained(client, node["ID"], converged, module.params["wait_timeout"])
     except PlanError as err:

@@ -142,3 +142,46 @@ def test_remove_refuses_manager_and_live_worker(recorded):
 
 def test_remove_missing_node_is_noop():
     assert sn.plan_absent(None, force=False) == []
+
+
+def test_forced_demotion_skips_the_majority_guard(recorded):
+    # recover.yml: after force_new_cluster the other managers' entries are stale.
+    nodes = recorded("manager_three_active")["nodes"]
+    for name in ("lab-node2", "lab-node3"):
+        by_host(nodes, name)["ManagerStatus"]["Reachability"] = "unreachable"
+    with pytest.raises(PlanError, match="raft majority"):
+        sn.plan_present(nodes, by_host(nodes, "lab-node2"), desired(role="worker"))
+    actions = sn.plan_present(nodes, by_host(nodes, "lab-node2"),
+                              desired(role="worker", force=True))[0]
+    assert actions == [{"action": "role", "from": "manager", "to": "worker"}]
+
+
+def test_a_stale_manager_entry_outside_the_raft_is_removed_with_force(recorded):
+    # After force_new_cluster the lost managers keep Role manager without ManagerStatus;
+    # the engine cannot demote them ("can't find manager in raft memberlist").
+    nodes = recorded("manager_three_active")["nodes"]
+    stale = by_host(nodes, "lab-node3")
+    del stale["ManagerStatus"]
+    stale["Status"]["State"] = "unknown"
+    with pytest.raises(PlanError, match="demote it first"):
+        sn.plan_absent(stale, force=False)
+    assert sn.plan_absent(stale, force=True) == [
+        {"action": "remove", "node_id": stale["ID"], "force": True}]
+    with pytest.raises(PlanError, match="demote it first"):
+        sn.plan_absent(by_host(nodes, "lab-node2"), force=True)
+
+
+def test_stale_entries_of_a_reinstalled_host_are_demoted_and_removed(recorded):
+    nodes = recorded("manager_rejoined_stale_entry")["nodes"]
+    live = by_host(nodes, "lab-node3")
+    stale = by_host(nodes, "lab-node3", state="down")
+    assert sn.plan_stale(nodes, live) == [
+        {"action": "remove-stale", "node_id": stale["ID"], "force": False}]
+    stale["ManagerStatus"] = {"Addr": "10.213.0.13:2377", "Reachability": "unreachable"}
+    assert [a["action"] for a in sn.plan_stale(nodes, live)] == ["demote-stale",
+                                                                 "remove-stale"]
+
+
+def test_no_stale_entry_for_a_node_that_never_left(recorded):
+    nodes = recorded("manager_three_active")["nodes"]
+    assert sn.plan_stale(nodes, by_host(nodes, "lab-node1")) == []
