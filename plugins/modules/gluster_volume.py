@@ -260,15 +260,16 @@ from ansible_collections.swarmops.cluster.plugins.module_utils._gluster_volume i
     PlanError, apply_actions, describe, plan_volume, predict_volume, read_volume,
     started_bricks, wait_bricks_online, wanted_options)
 
+# A list of bricks, each a host and a directory on it.
+BRICKS = {"type": "list", "elements": "dict", "options": {
+    "host": {"type": "str", "required": True},
+    "path": {"type": "path", "required": True}}}
+
 ARGUMENT_SPEC = {
     "name": {"type": "str", "required": True},
     "state": {"type": "str", "choices": ["started", "stopped", "absent"], "default": "started"},
-    "bricks": {"type": "list", "elements": "dict", "options": {
-        "host": {"type": "str", "required": True},
-        "path": {"type": "path", "required": True}}},
-    "remove_bricks": {"type": "list", "elements": "dict", "options": {
-        "host": {"type": "str", "required": True},
-        "path": {"type": "path", "required": True}}},
+    "bricks": BRICKS,
+    "remove_bricks": BRICKS,
     "replace_bricks": {"type": "list", "elements": "dict", "options": {
         "old": {"type": "dict", "required": True},
         "new": {"type": "dict", "required": True}}},
