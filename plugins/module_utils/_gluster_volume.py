@@ -22,6 +22,10 @@ OPTION_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 TRANSPORTS = {"0": "tcp", "1": "rdma", "2": "tcp,rdma"}
 
 
+# Seconds a full heal may be refused after a brick change (its heal daemon starting).
+HEAL_START_TIMEOUT = 60
+
+
 class PlanError(Exception):
     """The request cannot be planned; nothing was changed."""
 
@@ -501,6 +505,20 @@ def command_of(name, action):
     return ["volume", kind, name]
 
 
+def start_full_heal(module, name, timeout=HEAL_START_TIMEOUT):
+    """``gluster volume heal NAME full``, again until it takes: right after a replace-brick
+    the new brick's self-heal daemon is not up yet ("Commit failed on <new host>")."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            # `heal ... full` answers in plain text even with --xml.
+            return run_gluster(module, ["volume", "heal", name, "full"], xml=False)
+        except GlusterError:
+            if time.time() >= deadline:
+                raise
+            time.sleep(2)
+
+
 def apply_actions(module, name, actions):
     """Run the actions in order; the list of those done rides on a GlusterError.
 
@@ -518,8 +536,7 @@ def apply_actions(module, name, actions):
             done.append(action)
             if action["action"] == "replace-brick" or (action["action"] == "add-brick"
                                                        and action.get("replica")):
-                # `heal ... full` answers in plain text even with --xml.
-                run_gluster(module, ["volume", "heal", name, "full"], xml=False)
+                start_full_heal(module, name)
     except GlusterError as err:
         err.details["done"] = done
         raise

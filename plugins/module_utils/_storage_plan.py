@@ -211,6 +211,34 @@ def brick_dir_problems(storage_bricks, probes, volume):
     return problems
 
 
+def reinstalled_problems(storage_bricks, probes, volume):
+    """A storage node that answers with no glusterd, or a glusterd that knows no volume,
+    while the volume still holds its brick: the host was reinstalled. Its old peer (UUID)
+    is still in the pool, so a probe would not take the new glusterd in; stop before any
+    change and name the ways out.
+
+    storage_bricks: (inventory name, address, path) of each brick the plan wants.
+    """
+    if not volume:
+        return []
+    in_volume = {(b["host"], b["path"]) for b in volume.get("bricks") or []}
+    problems = []
+    for name, address, path in storage_bricks:
+        probe = probes.get(name)
+        gluster = (probe or {}).get("gluster") or {}
+        if probe is None or (address, path) not in in_volume:
+            continue
+        if not gluster.get("installed") or (gluster.get("answering")
+                                            and not gluster.get("volumes")):
+            problems.append(
+                "%s looks reinstalled: volume %s holds its brick %s:%s but its glusterd is "
+                "new; take it out with playbooks/remove_node.yml -e node=%s and run site.yml "
+                "to add it back, or put a fresh host in its place with "
+                "playbooks/replace_node.yml - nothing was changed"
+                % (name, volume.get("name"), address, path, name))
+    return problems
+
+
 def mount_point_problems(nodes, probes, mount_point, volume):
     """Something else mounted on the mount point, or files a mount would hide."""
     problems = []
@@ -309,6 +337,8 @@ def storage_plan(nodes, storage, probes, play_hosts, settings):
         + volume_problems(volume, bricks, replica, arbiter)
         + brick_dir_problems([(by_address[b["host"]], b["host"], b["path"]) for b in bricks
                               if by_address[b["host"]] in play_hosts], probes, volume)
+        + reinstalled_problems([(by_address[b["host"]], b["host"], b["path"]) for b in bricks
+                                if by_address[b["host"]] in play_hosts], probes, volume)
         + mount_point_problems([n for n in play_hosts if n in addresses], probes,
                                settings["mount_point"], settings["volume"]))
     if settings.get("two_node_arbiter"):

@@ -261,3 +261,20 @@ def test_a_peer_known_by_a_reverse_dns_name_is_ours_by_its_uuid():
     del n1["gluster"]["pool"][-1]
     assert "n2 is in a trusted pool with lab-node1.lab" in \
         plan(nodes(), ["n1", "n2", "n3"], {"n1": n1, "n2": n2})["problems"][0]
+
+
+def test_a_reinstalled_storage_node_is_refused_before_any_change():
+    # node3 wiped and reinstalled: no glusterd (or a new one knowing no volume) while the
+    # volume still holds its brick under the old peer.
+    live = volume(["10.0.0.1", "10.0.0.2", "10.0.0.3"])
+    kept = probe(["10.0.0.2", "10.0.0.3"], [live])
+    bare = {"gluster": {"installed": False, "answering": False, "pool": [], "volumes": []},
+            "paths": {}, "group_gids": {"root": 0}}
+    found = plan(nodes(), ["n1", "n2", "n3"], {"n1": kept, "n2": kept, "n3": bare})
+    assert any(p.startswith("n3 looks reinstalled: volume dockerdir holds its brick "
+                            "10.0.0.3:") for p in found["problems"])
+    fresh = probe()
+    found = plan(nodes(), ["n1", "n2", "n3"], {"n1": kept, "n2": kept, "n3": fresh})
+    assert any("n3 looks reinstalled" in p for p in found["problems"])
+    assert not any("looks reinstalled" in p for p in plan(
+        nodes(), ["n1", "n2", "n3"], {"n1": kept, "n2": kept, "n3": kept})["problems"])
