@@ -49,6 +49,41 @@ def plan_restart(local):
     return [action]
 
 
+TASK_ID = "com.docker.swarm.task.id"
+TASK_NAME = "com.docker.swarm.task.name"
+SERVICE_NAME = "com.docker.swarm.service.name"
+
+
+def local_tasks(containers, node_id):
+    """[(task id, service, global)] of the swarm task containers running on this node. A
+    global task is named service.<node id>.<task id>, a replicated one
+    service.<slot>.<task id>: only global ones must come back on this node."""
+    found = []
+    for container in containers:
+        labels = container.get("Labels") or {}
+        if TASK_ID not in labels:
+            continue
+        parts = labels.get(TASK_NAME, "").split(".")
+        found.append((labels[TASK_ID], labels.get(SERVICE_NAME),
+                      len(parts) >= 3 and parts[-2] == node_id))
+    return found
+
+
+def read_local_tasks(client, node_id):
+    """local_tasks of the containers running now (the engine's own view, on any role)."""
+    containers = call("list containers", client.containers, filters={"label": TASK_ID})
+    return local_tasks(containers, node_id)
+
+
+def tasks_problem(before, now):
+    """Why this node's global services do not run here again yet: each needs a running
+    task that was not there before the restart (those died with the engine)."""
+    old = {task for task, _svc, _glob in before}
+    back = {svc for task, svc, glob in now if glob and task not in old}
+    missing = sorted({svc for _task, svc, glob in before if glob} - back)
+    return "tasks not running here again yet: %s" % ", ".join(missing) if missing else None
+
+
 def converged_services(client):
     """Names of the swarm's services that are converged now (read on a manager)."""
     services = call("list services", client.services)
@@ -116,6 +151,9 @@ def read_ready(client, before):
         manager = (info.get("Swarm") or {}).get("ControlAvailable")
         nodes = call("node list", client.nodes) if manager else None
         problem = ready_problem(before, info, nodes)
+        if problem is None and before.get("tasks"):
+            problem = tasks_problem(before["tasks"], read_local_tasks(client,
+                                                                      before["node_id"]))
         if problem is None and manager and before.get("converged"):
             # Only what ran before: a service already failing is not the restart's to fix.
             back = converged_services(client)

@@ -14,8 +14,9 @@ description:
   - Restarts the engine's systemd unit on the managed node, then waits until the engine
     answers and, if the node was in a swarm, is active in it again; a manager also until it
     sees a raft leader and itself ready and reachable, and until every service that was
-    converged before the restart is converged again (a worker cannot read services; the
-    rolling plays wait for those from a manager with M(swarmops.cluster.cluster_health)).
+    converged before the restart is converged again. On every node it also waits until
+    each global service that ran a task here runs a new one here (the old ones die with the
+    engine), so the next node's restart never meets this one's tasks still starting.
   - Refuses to restart a manager while another manager is unreachable, so that at most one
     manager is ever down. Run it one node at a time (C(serial=1)); the rolling play of
     C(site.yml) and C(playbooks/upgrade.yml) do, and wait for the whole cluster with
@@ -60,7 +61,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.swarmops.cluster.plugins.module_utils._docker_api import (
     ENGINE_ARGUMENT_SPEC, EngineError, connect, fail)
 from ansible_collections.swarmops.cluster.plugins.module_utils._engine import (
-    RestartRefused, converged_services, plan_restart, wait_ready)
+    RestartRefused, converged_services, plan_restart, read_local_tasks, wait_ready)
 from ansible_collections.swarmops.cluster.plugins.module_utils._swarm import read_state
 
 ARGUMENT_SPEC = dict(
@@ -79,6 +80,8 @@ def main():
         actions = plan_restart(before)
         if before["is_manager"]:
             before["converged"] = converged_services(client)
+        if before["state"] == "active":
+            before["tasks"] = read_local_tasks(client, before["node_id"])
         result = {"changed": True, "actions": actions}
         if module.check_mode:
             module.exit_json(**result)

@@ -8,6 +8,7 @@ so it runs before the project's virtualenv exists.
   lab.py up   [--name L] [--managers M] [--workers W] [--inventory FILE]
                SWARMOPS_LAB_REGISTRY=1 adds the lab's image registry (see start_registry)
   lab.py grow [--name L] [--group swarm_workers] NAME...
+  lab.py wipe [--name L] NAME...    reinstall nodes: fresh, same name, address and hostname
   lab.py down [--name L] [--engine]
   lab.py status [--name L]
 
@@ -667,17 +668,24 @@ def node_index(node):
     return int(node["address"].rsplit(".", 1)[1]) - 10
 
 
-def forget(name, names):
-    """Remove nodes from a running lab and its inventory, as a user retires hosts: their
-    containers go (a dead host does not come back) and they leave the inventory."""
+def named_nodes(name, names):
+    """(lab folder, layout, the layout's nodes of those names) of a running lab."""
     ldir = lab_dir(name)
     layout_file = ldir / "lab.json"
     if not layout_file.exists():
         raise LabError(f"lab {name} is not up")
     layout = json.loads(layout_file.read_text())
-    gone = [n for n in layout["nodes"] if n["name"] in names]
-    if len(gone) != len(set(names)):
+    nodes = [n for n in layout["nodes"] if n["name"] in names]
+    if len(nodes) != len(set(names)):
         raise LabError(f"lab {name} has {sorted(n['name'] for n in layout['nodes'])}")
+    return ldir, layout, nodes
+
+
+def forget(name, names):
+    """Remove nodes from a running lab and its inventory, as a user retires hosts: their
+    containers go (a dead host does not come back) and they leave the inventory."""
+    ldir, layout, gone = named_nodes(name, names)
+    layout_file = ldir / "lab.json"
     docker("rm", "-f", "-v", *[n["container"] for n in gone])
     layout["last_index"] = max([node_index(n) for n in layout["nodes"]]
                                + [layout.get("last_index", 0)])
@@ -689,6 +697,39 @@ def forget(name, names):
     write_controller_hosts(name, layout["nodes"])
     log(f"lab {name} forgot {', '.join(names)}")
     return write_inventory(ldir, layout["nodes"])
+
+
+def wipe(name, names):
+    """Reinstall nodes, as a user reinstalls a host under the same inventory name: each
+    node's container and its disks (/var/lib/docker) go, and a fresh bare node starts from
+    the lab image with the same container name, address, hostname and authorized key. Like
+    a reinstalled host it makes a new SSH host key, which the lab's known_hosts records."""
+    ldir, layout, nodes = named_nodes(name, names)
+    for node in nodes:
+        docker("rm", "-f", "-v", node["container"])
+        start_node(name, node, layout["network"], layout["image"], ldir / "lab_keys")
+    deadline = time.time() + 180
+    for node in nodes:
+        wait_for_node(node, deadline)
+    aptcache.setup_lab(STATE, name, layout["network"], [n["container"] for n in nodes],
+                       host_mirror()[1])
+    replace_host_keys(ldir, nodes)
+    log(f"lab {name} wiped {', '.join(names)}")
+    return write_inventory(ldir, layout["nodes"])
+
+
+def replace_host_keys(ldir, nodes):
+    """Swap the known_hosts lines of reinstalled nodes for their new host keys; the other
+    lines stay, so a wipe works while another node of the lab is stopped."""
+    fresh = {node["address"] for node in nodes}
+    path = ldir / KNOWN_HOSTS
+    kept = [line for line in path.read_text().splitlines()
+            if line.split(",", 1)[0] not in fresh]
+    for node in nodes:
+        pub = docker("exec", node["container"], "cat",
+                     "/etc/ssh/ssh_host_ed25519_key.pub").stdout.split()
+        kept.append(f"{node['address']},{dns_name(ldir.name, node)} {pub[0]} {pub[1]}")
+    path.write_text("\n".join(kept) + "\n")
 
 
 def down(name, engine=False):
@@ -741,11 +782,14 @@ def parse_args(argv):
     p_grow.add_argument("--group", choices=["swarm_managers", "swarm_workers"],
                         default="swarm_workers")
     p_grow.add_argument("names", nargs="+", help="inventory names of the new nodes")
-    p_forget = sub.add_parser("forget", help="remove nodes from a running lab and its "
-                                            "inventory")
+    p_forget = sub.add_parser("forget",
+                              help="remove nodes from a running lab and its inventory")
     p_forget.add_argument("names", nargs="+", help="inventory names of the nodes")
+    p_wipe = sub.add_parser("wipe", help="reinstall nodes: fresh bare nodes under the same "
+                                         "name, address and hostname")
+    p_wipe.add_argument("names", nargs="+", help="inventory names of the nodes")
     sub.add_parser("status", help="print the lab's layout as JSON")
-    for p in (p_up, p_down, p_grow, p_forget, sub.choices["status"]):
+    for p in (p_up, p_down, p_grow, p_forget, p_wipe, sub.choices["status"]):
         p.add_argument("--name", default=os.environ.get("SWARMOPS_LAB_NAME", "lab"))
     return parser.parse_args(argv)
 
@@ -763,6 +807,8 @@ def main(argv=None):
             print(grow(args.name, args.group, args.names))
         elif args.cmd == "forget":
             print(forget(args.name, args.names))
+        elif args.cmd == "wipe":
+            print(wipe(args.name, args.names))
         elif args.cmd == "up":
             print(up(args.name, args.managers, args.workers, args.recreate))
         elif args.cmd == "down":

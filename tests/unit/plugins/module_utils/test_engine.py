@@ -75,3 +75,23 @@ def test_not_ready_without_a_leader(recorded):
 def test_bare_engine_is_ready_once_it_answers(recorded):
     inactive = recorded("inactive")
     assert engine.ready_problem(local_of(inactive), inactive["info"], None) is None
+
+
+def task_container(service, name_middle, task_id):
+    """A swarm task container as the engine lists it (labels only)."""
+    return {"Labels": {"com.docker.swarm.task.id": task_id,
+                       "com.docker.swarm.service.name": service,
+                       "com.docker.swarm.task.name": "%s.%s.%s" % (service, name_middle,
+                                                                   task_id)}}
+
+
+def test_a_global_task_must_run_again_here_after_the_restart():
+    before = engine.local_tasks([task_container("web_web", "node1id", "t1"),
+                                 task_container("app_api", "2", "t2")], "node1id")
+    assert before == [("t1", "web_web", True), ("t2", "app_api", False)]
+    assert engine.tasks_problem(before, []) == "tasks not running here again yet: web_web"
+    # The old task's container still listed (the engine not restarted yet) is not back.
+    assert engine.tasks_problem(before, before) == \
+        "tasks not running here again yet: web_web"
+    after = engine.local_tasks([task_container("web_web", "node1id", "t3")], "node1id")
+    assert engine.tasks_problem(before, after) is None
