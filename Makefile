@@ -10,6 +10,7 @@ LAB := $(PYTHON) tests/lab/lab.py
 LAB_INVENTORY := .lab/lab/inventory
 SANITY_ROOT := build/sanity/ansible_collections/swarmops/cluster
 MOLECULE_SCENARIOS ?= default workers
+# The day-2 scenario (molecule/lifecycle, about 30 minutes): make molecule MOLECULE_SCENARIOS=lifecycle
 
 .PHONY: help venv cluster cluster-down site test unit sanity lint molecule bench build clean
 

@@ -34,8 +34,11 @@ def lifecycle_hosts(node, groups, hostvars, storage_group="storage"):
     everyone = list(hostvars)
     probes = probes_from_hostvars(hostvars, everyone)
     storage = groups.get(storage_group) or groups.get("swarm_managers") or []
-    return {"manager": surviving_host(groups.get("swarm_managers") or [], probes, node,
-                                      is_manager),
+    manager = surviving_host(groups.get("swarm_managers") or [], probes, node, is_manager)
+    # With no other manager, the swarm is read on the node itself: the plan then refuses
+    # removing the last manager by name.
+    reader = manager or (node if probes.get(node) and is_manager(probes[node]) else None)
+    return {"manager": manager, "reader": reader,
             "storage": surviving_host(storage, probes, node, answers_gluster)}
 
 

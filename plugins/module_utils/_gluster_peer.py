@@ -108,7 +108,10 @@ def plan_peers(pool, peers, state, addresses, own, bricks=None):
             actions.append({"action": "probe", "peer": name})
             planned |= here
         elif state == "absent" and peer is not None and peer["uuid"] not in planned:
-            actions.append({"action": "detach", "peer": name, "uuid": peer["uuid"]})
+            # glusterd detaches a disconnected peer only with force ("One of the peers is
+            # probably down"); a dead node's peer is one.
+            actions.append({"action": "detach", "peer": name, "uuid": peer["uuid"],
+                            "force": not peer["connected"]})
             planned |= here | {peer["uuid"]}
     held = ["%s holds bricks %s" % (a["peer"], ", ".join((bricks or {})[a["uuid"]]))
             for a in actions if a["action"] == "detach" and (bricks or {}).get(a["uuid"])]
@@ -129,7 +132,8 @@ def predict_pool(pool, actions):
 def apply_actions(module, actions):
     """Probe or detach, one peer at a time, in order."""
     for action in actions:
-        run_gluster(module, ["peer", action["action"], action["peer"]])
+        run_gluster(module, ["peer", action["action"], action["peer"]]
+                    + (["force"] if action.get("force") else []))
 
 
 def wait_connected(module, peers, addresses, timeout):

@@ -657,7 +657,8 @@ def grow(name, group, names):
     key = "managers" if group == "swarm_managers" else "workers"
     layout[key] += len(new)
     layout_file.write_text(json.dumps(layout, indent=2))
-    record_host_keys(ldir, layout["nodes"])
+    # Only the new nodes' keys: another node of the lab may be stopped.
+    replace_host_keys(ldir, new)
     write_controller_hosts(name, layout["nodes"])
     log(f"lab {name} grew by {', '.join(names)} ({group})")
     return write_inventory(ldir, layout["nodes"])
@@ -693,7 +694,7 @@ def forget(name, names):
     for node in gone:
         layout["managers" if node["group"] == "swarm_managers" else "workers"] -= 1
     layout_file.write_text(json.dumps(layout, indent=2))
-    record_host_keys(ldir, layout["nodes"])
+    drop_host_keys(ldir, gone)
     write_controller_hosts(name, layout["nodes"])
     log(f"lab {name} forgot {', '.join(names)}")
     return write_inventory(ldir, layout["nodes"])
@@ -718,18 +719,25 @@ def wipe(name, names):
     return write_inventory(ldir, layout["nodes"])
 
 
-def replace_host_keys(ldir, nodes):
-    """Swap the known_hosts lines of reinstalled nodes for their new host keys; the other
-    lines stay, so a wipe works while another node of the lab is stopped."""
-    fresh = {node["address"] for node in nodes}
+def drop_host_keys(ldir, nodes):
+    """Remove the known_hosts lines of nodes that left the lab; the others stay as they are
+    (reading them again would fail on a stopped node)."""
+    gone = {node["address"] for node in nodes}
     path = ldir / KNOWN_HOSTS
-    kept = [line for line in path.read_text().splitlines()
-            if line.split(",", 1)[0] not in fresh]
+    kept = [line for line in path.read_text().splitlines() if line.split(",", 1)[0] not in gone]
+    path.write_text("\n".join(kept) + "\n")
+
+
+def replace_host_keys(ldir, nodes):
+    """Record the host keys of new or reinstalled nodes in place of any older lines for
+    their addresses; the other lines stay, so this works while another node is stopped."""
+    drop_host_keys(ldir, nodes)
+    lines = (ldir / KNOWN_HOSTS).read_text().splitlines()
     for node in nodes:
         pub = docker("exec", node["container"], "cat",
                      "/etc/ssh/ssh_host_ed25519_key.pub").stdout.split()
-        kept.append(f"{node['address']},{dns_name(ldir.name, node)} {pub[0]} {pub[1]}")
-    path.write_text("\n".join(kept) + "\n")
+        lines.append(f"{node['address']},{dns_name(ldir.name, node)} {pub[0]} {pub[1]}")
+    (ldir / KNOWN_HOSTS).write_text("\n".join(lines) + "\n")
 
 
 def down(name, engine=False):

@@ -155,3 +155,14 @@ def test_start_stop_and_delete_only_with_delete_volume():
     assert [a["action"] for a in gv.plan_volume(REPLICA3, desired(
         state="absent", delete_volume=True), {})] == ["stop", "delete"]
     assert gv.plan_volume(None, desired(state="absent"), {}) == []
+
+
+def test_a_disconnected_peer_is_detached_with_force():
+    # Seen on the lab: glusterd refuses to detach a dead peer ("One of the peers is probably
+    # down") unless forced; a connected one is detached plainly.
+    pool = gp.parse_pool_list(recorded("pool_list_node3_down.xml"))
+    down = next(p for p in pool if not p["connected"])
+    actions = gp.plan_peers(pool, [down["hostname"]], "absent", ADDRESSES, OWN, {})
+    assert actions == [{"action": "detach", "peer": down["hostname"], "uuid": down["uuid"],
+                        "force": True}]
+    assert gp.plan_peers(POOL, ["node1"], "absent", ADDRESSES, OWN, {})[0]["force"] is False
