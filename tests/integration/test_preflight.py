@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import run_module
+
 ROOT = Path(__file__).resolve().parents[2]
 FILES = Path(__file__).resolve().parent / "files"
 # What any role would change: the files it writes, groups, swarm membership, every node's
@@ -254,6 +256,16 @@ def test_host_state_refused_before_any_change(cluster, state):
         node.check_output("sudo sh -c %s" % shlex.quote(restore))
         if state == "node_in_other_swarm":
             rejoin(cluster, target)
+        wait_until_healthy(cluster)
+
+
+def wait_until_healthy(cluster):
+    """Wait until the swarm is whole again after a state was restored: a restarted engine's
+    tasks (and the overlay networks they attach) come back some seconds later, and the next
+    case's fingerprint must not catch them arriving."""
+    result = run_module(cluster, cluster.managers[0], "swarmops.cluster.cluster_health",
+                        {"swarm": True, "probe": False, "wait_timeout": 180})
+    assert result.get("healthy"), result.get("problems") or result
 
 
 def rejoin(cluster, name):
