@@ -316,30 +316,36 @@ def removed_per_set(current, desired, addresses):
 
 
 def removal_problems(current, per_set, allow_split_brain):
-    """Why taking one brick of every set out would leave a broken or fragile volume."""
+    """Why taking the same number of bricks out of every set would leave a broken or
+    fragile volume."""
     sets = current["brick_count"] // current["replica"]
+    taken = {len(b) for b in per_set.values()}
     problems = []
-    if len(per_set) != sets or any(len(b) != 1 for b in per_set.values()):
-        problems.append("lowering the replica count takes exactly one brick of every "
-                        "replica set (%d sets of %d); removing whole sets (distribute) is "
-                        "not done here" % (sets, current["replica"]))
+    if len(per_set) != sets or len(taken) != 1:
+        problems.append("lowering the replica count takes the same number of bricks out of "
+                        "every replica set (%d sets of %d); removing whole sets (distribute) "
+                        "is not done here" % (sets, current["replica"]))
+    count = max(taken or {1})
+    after = current["replica"] - count
     removed = [b for bricks in per_set.values() for b in bricks]
+    if after < 1:
+        problems.append("every brick of a replica set would go: the set's files with them")
     if current["arbiter"] and not all(b["arbiter"] for b in removed):
         problems.append("a data brick of an arbiter volume is replaced, not removed "
                         "(playbooks/replace_node.yml)")
-    if current["replica"] - 1 <= 2 and not allow_split_brain:
+    if 1 <= after <= 2 and not allow_split_brain:
         problems.append("replica %d%s -> %d without an arbiter is split-brain-prone (or one "
                         "copy of every file); name a replacement (playbooks/replace_node.yml)"
                         " or set allow_split_brain=true to accept the risk"
                         % (current["replica"], " arbiter 1" if current["arbiter"] else "",
-                           current["replica"] - 1))
+                           after))
     return problems
 
 
 def plan_removal(current, desired, addresses):
     """The remove-brick action that takes the listed bricks out, or [] when none is left.
 
-    Only the replica-lowering form: one brick of every replica set, with force (the other
+    Only the replica-lowering form: as many bricks of every replica set, with force (the other
     bricks of each set hold the files, so nothing migrates). The brick directories and
     their data stay on their hosts.
     """
@@ -353,7 +359,8 @@ def plan_removal(current, desired, addresses):
         raise PlanError("volume %s: cannot remove %s: %s - nothing was changed"
                         % (current["name"], ", ".join(b["name"] for s in per_set.values()
                                                       for b in s), "; ".join(problems)))
-    return [{"action": "remove-brick", "replica": current["replica"] - 1, "force": True,
+    count = len(next(iter(per_set.values())))
+    return [{"action": "remove-brick", "replica": current["replica"] - count, "force": True,
              "bricks": [b["name"] for index in sorted(per_set) for b in per_set[index]]}]
 
 
@@ -388,6 +395,26 @@ def plan_replacements(current, desired, addresses):
     return actions
 
 
+def plan_resets(current, desired, addresses):
+    """reset-brick actions for the listed bricks the volume holds and volume status shows
+    offline (current["offline"]): a brick directory that lost its data and its volume-id
+    (a reinstalled host, a new disk) goes back in its place, empty, and glusterd marks it
+    for self-heal. A brick that is online is never reset; one the volume does not hold is
+    a PlanError."""
+    actions, unknown = [], []
+    for brick in desired.get("reset_bricks") or []:
+        held = next((b["name"] for b in current["bricks"] if b["path"] == brick["path"]
+                     and same_host(addresses, b["host"], brick["host"])), None)
+        if held is None:
+            unknown.append(brick_name(brick))
+        elif held in current.get("offline", ()):
+            actions.append({"action": "reset-brick", "brick": held})
+    if unknown:
+        raise PlanError("volume %s holds no brick %s to reset - nothing was changed"
+                        % (current["name"], ", ".join(unknown)))
+    return actions
+
+
 def plan_volume(current, desired, addresses):
     """[{action, ...}] that bring the volume to the desired state (pure).
 
@@ -402,6 +429,7 @@ def plan_volume(current, desired, addresses):
     if current is None:
         return plan_create(desired)
     actions = plan_removal(current, desired, addresses) if desired.get("remove_bricks") else []
+    actions += plan_resets(current, desired, addresses)
     if desired.get("replace_bricks"):
         actions += plan_replacements(current, desired, addresses)
     # Without a brick list the layout is left alone: options and state only.
@@ -487,6 +515,16 @@ def describe(volume, option_keys):
             "options": {k: volume["options"].get(k) for k in sorted(option_keys)}}
 
 
+def commands_of(name, action):
+    """The gluster argvs of one action: a reset-brick stops the brick, then commits it
+    back (``commit force``: its directory is new to glusterd)."""
+    if action["action"] == "reset-brick":
+        brick = action["brick"]
+        return [["volume", "reset-brick", name, brick, "start"],
+                ["volume", "reset-brick", name, brick, brick, "commit", "force"]]
+    return [command_of(name, action)]
+
+
 def command_of(name, action):
     """The gluster argv (after 'gluster --mode=script --xml') of one action."""
     kind = action["action"]
@@ -532,7 +570,8 @@ def apply_actions(module, name, actions):
     done = []
     try:
         for action in actions:
-            run_gluster(module, command_of(name, action))
+            for argv in commands_of(name, action):
+                run_gluster(module, argv)
             done.append(action)
             if action["action"] == "replace-brick" or (action["action"] == "add-brick"
                                                        and action.get("replica")):
@@ -561,12 +600,12 @@ def offline_bricks(module, volume):
 
 def started_bricks(volume, done):
     """The bricks the actions done should have brought online: all of them after a create
-    or a start, else only those added or put in place (others may be down for good, the
-    reason for a replace)."""
+    or a start, else only those added, put in place or reset (others may be down for good,
+    the reason for a replace)."""
     if any(a["action"] in ("create", "start") for a in done):
         return [b["name"] for b in volume["bricks"]]
-    return [name for a in done for name in a.get("bricks") or [a.get("new")]
-            if a["action"] in ("add-brick", "replace-brick")]
+    return [name for a in done for name in a.get("bricks") or [a.get("new") or a.get("brick")]
+            if a["action"] in ("add-brick", "replace-brick", "reset-brick")]
 
 
 def wait_bricks_online(module, volume, timeout, names=None):

@@ -211,32 +211,63 @@ def brick_dir_problems(storage_bricks, probes, volume):
     return problems
 
 
-def reinstalled_problems(storage_bricks, probes, volume):
-    """A storage node that answers with no glusterd, or a glusterd that knows no volume,
-    while the volume still holds its brick: the host was reinstalled. Its old peer (UUID)
-    is still in the pool, so a probe would not take the new glusterd in; stop before any
-    change and name the ways out.
-
-    storage_bricks: (inventory name, address, path) of each brick the plan wants.
-    """
+def reinstalled_nodes(storage_bricks, probes, volume):
+    """Storage nodes that answer with no glusterd, or a glusterd that knows no volume,
+    while the volume still holds their brick: the host was reinstalled (or its
+    /var/lib/glusterd lost). storage_bricks: (inventory name, address, path) of each brick
+    the plan wants."""
     if not volume:
         return []
     in_volume = {(b["host"], b["path"]) for b in volume.get("bricks") or []}
-    problems = []
+    found = []
     for name, address, path in storage_bricks:
         probe = probes.get(name)
         gluster = (probe or {}).get("gluster") or {}
-        if probe is None or (address, path) not in in_volume:
+        if probe is None or (address, path) not in in_volume or name in found:
             continue
         if not gluster.get("installed") or (gluster.get("answering")
                                             and not gluster.get("volumes")):
-            problems.append(
-                "%s looks reinstalled: volume %s holds its brick %s:%s but its glusterd is "
-                "new; take it out with playbooks/remove_node.yml -e node=%s and run site.yml "
-                "to add it back, or put a fresh host in its place with "
-                "playbooks/replace_node.yml - nothing was changed"
-                % (name, volume.get("name"), address, path, name))
-    return problems
+            found.append(name)
+    return found
+
+
+def rejoin_plan(names, addresses, source, source_probe):
+    """({name: {uuid, peers}}, problems): the old UUID each reinstalled node had in the
+    pool and every other member, as the storage node `source` (it holds the volume) knows
+    them; the module gluster_rejoin gives the node that identity back."""
+    pool = ((source_probe or {}).get("gluster") or {}).get("pool") or []
+    own = next((p for p in pool if p.get("self") and p.get("uuid")), None)
+    rejoin, problems = {}, []
+    for name in names:
+        old = next((p for p in pool if not p.get("self") and addresses[name] in
+                    (p.get("hostnames") or [p.get("hostname")])), None)
+        if old is None or own is None:
+            problems.append("%s looks reinstalled (the volume holds its brick, its glusterd "
+                            "is new) but %s does not know its old UUID; take it out with "
+                            "playbooks/remove_node.yml -e node=%s and run site.yml to add it "
+                            "back - nothing was changed" % (name, source, name))
+            continue
+        peers = [{"uuid": own["uuid"], "hostname": addresses[source]}] + \
+            [{"uuid": p["uuid"], "hostname": p["hostname"]} for p in pool
+             if not p.get("self") and p["uuid"] != old["uuid"]]
+        rejoin[name] = {"uuid": old["uuid"], "peers": peers}
+    return rejoin, problems
+
+
+def emptied_bricks(storage_bricks, probes, volume):
+    """Bricks of the volume whose directory, as a node that answers read it, has no
+    volume-id (a reinstalled host, a new disk): the volume takes them back with
+    reset-brick. A directory the read did not cover is left alone."""
+    in_volume = {(b["host"], b["path"]) for b in (volume or {}).get("bricks") or []}
+    emptied = []
+    for name, address, path in storage_bricks:
+        probe = probes.get(name)
+        if probe is None or (address, path) not in in_volume:
+            continue
+        state = (probe.get("paths") or {}).get(path)
+        if state is not None and not state.get("volume_id"):
+            emptied.append({"host": address, "path": path})
+    return emptied
 
 
 def mount_point_problems(nodes, probes, mount_point, volume):
@@ -337,8 +368,6 @@ def storage_plan(nodes, storage, probes, play_hosts, settings):
         + volume_problems(volume, bricks, replica, arbiter)
         + brick_dir_problems([(by_address[b["host"]], b["host"], b["path"]) for b in bricks
                               if by_address[b["host"]] in play_hosts], probes, volume)
-        + reinstalled_problems([(by_address[b["host"]], b["host"], b["path"]) for b in bricks
-                                if by_address[b["host"]] in play_hosts], probes, volume)
         + mount_point_problems([n for n in play_hosts if n in addresses], probes,
                                settings["mount_point"], settings["volume"]))
     if settings.get("two_node_arbiter"):
@@ -346,8 +375,14 @@ def storage_plan(nodes, storage, probes, play_hosts, settings):
             "swarmops_glusterfs_two_node_arbiter: the arbiter brick is on %s, a data node: "
             "when %s is down, the volume loses quorum and turns read-only. Add a third host "
             "and mark it swarmops_glusterfs_arbiter: true" % ((layout["data"][0],) * 2))
+    ours = [(by_address[b["host"]], b["host"], b["path"]) for b in bricks
+            if by_address[b["host"]] in play_hosts]
+    probe_from = choose_probe_from(layout["storage"], probes, settings["volume"])
+    plan["rejoin"], problems = rejoin_plan(reinstalled_nodes(ours, probes, volume),
+                                           addresses, probe_from, probes.get(probe_from))
+    plan["problems"] += problems
     plan.update(
-        probe_from=choose_probe_from(layout["storage"], probes, settings["volume"]),
+        probe_from=probe_from, reset_bricks=emptied_bricks(ours, probes, volume),
         peers=[addresses[n] for n in layout["storage"]], bricks=bricks, replica=replica,
         arbiter_count=arbiter, force=force, volume_exists=volume is not None,
         addresses={n: addresses[n] for n in addresses},
@@ -378,7 +413,8 @@ def ready_steps(plan, probe, volume, settings):
                "delete_volume": False}
     try:
         volume_ready = volume is not None and bool(gluster.get("answering")) and not \
-            plan_volume(volume, desired, {b["host"]: [b["host"]] for b in plan["bricks"]})
+            plan["reset_bricks"] and not plan_volume(volume, desired, {
+                b["host"]: [b["host"]] for b in plan["bricks"]})
     except PlanError:
         volume_ready = False
     return {"peers_ready": peers_ready, "volume_ready": volume_ready}

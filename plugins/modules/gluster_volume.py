@@ -59,10 +59,10 @@ options:
         required: true
   remove_bricks:
     description:
-      - Bricks to take out of the volume, lowering its replica count by one
-        (C(remove-brick replica N-1 ... force)), exactly one brick of every replica set, the
-        arbiter of an arbiter volume. Bricks the volume no longer has are skipped, so a
-        re-run changes nothing.
+      - Bricks to take out of the volume, lowering its replica count by the number taken
+        from each set (C(remove-brick replica N-K ... force)): the same number K of bricks
+        of every replica set, never all of a set, the arbiter of an arbiter volume. Bricks
+        the volume no longer has are skipped, so a re-run changes nothing.
       - Refused when it would leave replica 2 without an arbiter or a single copy, unless
         O(allow_split_brain=true); a data brick of an arbiter volume is replaced, not
         removed. The brick directory and its data stay on the host.
@@ -96,6 +96,30 @@ options:
       new:
         description: The brick that takes its place, C(host) and C(path).
         type: dict
+        required: true
+  reset_bricks:
+    description:
+      - Bricks of the volume whose directory lost its data and its volume-id (the host was
+        reinstalled, or its disk replaced), put back in place empty
+        (C(reset-brick NAME B start), then C(reset-brick NAME B B commit force)); glusterd
+        marks them for self-heal, which copies every file from their replica sets.
+      - Only a brick that volume status shows offline is reset; an online brick is left
+        alone, so a re-run changes nothing. A brick the volume does not hold is refused.
+      - The brick's host must be in the pool with the (empty) directory made, and its
+        glusterd started after the directory was (it resolves its bricks' paths at start).
+      - The C(swarmops.cluster.glusterfs) role lists the bricks whose directory preflight
+        found without a volume-id, after M(swarmops.cluster.gluster_rejoin) took a
+        reinstalled node back into the pool.
+    type: list
+    elements: dict
+    suboptions:
+      host:
+        description: The brick host's name or address, as the pool knows it.
+        type: str
+        required: true
+      path:
+        description: The brick directory on that host.
+        type: path
         required: true
   replica:
     description:
@@ -257,8 +281,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.swarmops.cluster.plugins.module_utils._gluster import (
     GlusterError, fail, resolve_names)
 from ansible_collections.swarmops.cluster.plugins.module_utils._gluster_volume import (
-    PlanError, apply_actions, describe, plan_volume, predict_volume, read_volume,
-    started_bricks, wait_bricks_online, wanted_options)
+    PlanError, apply_actions, describe, offline_bricks, plan_volume, predict_volume,
+    read_volume, started_bricks, wait_bricks_online, wanted_options)
 
 # A list of bricks, each a host and a directory on it.
 BRICKS = {"type": "list", "elements": "dict", "options": {
@@ -273,6 +297,7 @@ ARGUMENT_SPEC = {
     "replace_bricks": {"type": "list", "elements": "dict", "options": {
         "old": {"type": "dict", "required": True},
         "new": {"type": "dict", "required": True}}},
+    "reset_bricks": BRICKS,
     "replica": {"type": "int"},
     "arbiter": {"type": "int", "choices": [0, 1], "default": 0},
     "allow_split_brain": {"type": "bool", "default": False},
@@ -291,7 +316,10 @@ def main():
     params, actions, done = module.params, [], []
     try:
         current = read_volume(module, params["name"])
+        if current and params["reset_bricks"]:
+            current["offline"] = offline_bricks(module, current)
         listed = (params["bricks"] or []) + (params["remove_bricks"] or []) + \
+            (params["reset_bricks"] or []) + \
             [b for pair in params["replace_bricks"] or [] for b in pair.values()]
         hosts = [b["host"] for b in listed] + \
             [b["host"] for b in (current or {}).get("bricks", [])]

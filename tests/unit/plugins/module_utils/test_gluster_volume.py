@@ -462,8 +462,8 @@ def test_the_arbiter_goes_only_with_split_brain_accepted_and_leaves_plain_replic
     assert (after["replica"], after["arbiter"], after["brick_count"]) == (2, 0, 2)
 
 
-def test_removal_takes_one_brick_of_every_replica_set():
-    with pytest.raises(gv.PlanError, match="exactly one brick of every replica set"):
+def test_removal_takes_as_many_bricks_of_every_replica_set():
+    with pytest.raises(gv.PlanError, match="the same number of bricks out of every replica"):
         gv.plan_volume(DIST_2X3, removing((13, "/srv/gluster/gv/d1"),
                                           allow_split_brain=True), ADDRESSES)
     actions = gv.plan_volume(DIST_2X3, removing((11, "/srv/gluster/gv/d1"),
@@ -474,6 +474,33 @@ def test_removal_takes_one_brick_of_every_replica_set():
     after = gv.predict_volume(DIST_2X3, actions, "gv")
     assert (after["replica"], after["brick_count"], after["type"]) == \
         (2, 4, "Distributed-Replicate")
+
+
+def test_two_bricks_of_a_set_go_in_one_remove_brick_only_with_split_brain_accepted():
+    two = ((12, PATH), (13, PATH))
+    with pytest.raises(gv.PlanError, match="replica 3 -> 1 without an arbiter"):
+        gv.plan_volume(REPLICA3_LAB, removing(*two), ADDRESSES)
+    actions = gv.plan_volume(REPLICA3_LAB, removing(*two, allow_split_brain=True), ADDRESSES)
+    assert actions == [{"action": "remove-brick", "replica": 1, "force": True,
+                        "bricks": ["10.213.1.12:" + PATH, "10.213.1.13:" + PATH]}]
+    assert gv.command_of("gv", actions[0])[:5] == ["volume", "remove-brick", "gv",
+                                                   "replica", "1"]
+    after = gv.predict_volume(REPLICA3_LAB, actions, "gv")
+    assert (after["replica"], after["brick_count"]) == (1, 1)
+
+
+def test_every_brick_of_a_set_is_never_removed():
+    with pytest.raises(gv.PlanError, match="every brick of a replica set would go"):
+        gv.plan_volume(REPLICA3_LAB, removing((11, PATH), (12, PATH), (13, PATH),
+                                              allow_split_brain=True), ADDRESSES)
+
+
+def test_uneven_removal_across_sets_is_refused():
+    with pytest.raises(gv.PlanError, match="the same number of bricks"):
+        gv.plan_volume(DIST_2X3, removing((11, "/srv/gluster/gv/d1"),
+                                          (12, "/srv/gluster/gv/d1"),
+                                          (11, "/srv/gluster/gv/d2"),
+                                          allow_split_brain=True), ADDRESSES)
 
 
 def replacing(*pairs):
@@ -504,3 +531,33 @@ def test_a_replacement_onto_a_brick_of_the_volume_or_from_nowhere_is_refused():
         gv.plan_volume(REPLICA3_LAB, replacing(((13, PATH), (12, PATH))), ADDRESSES)
     with pytest.raises(gv.PlanError, match="holds neither"):
         gv.plan_volume(REPLICA3_LAB, replacing(((15, PATH), (16, PATH))), ADDRESSES)
+
+
+# --- reset-brick of an emptied brick ------------------------------------------------------
+
+def offline(volume_dict, *octets):
+    """The volume as the module reads it with reset_bricks: its offline bricks beside."""
+    return dict(volume_dict, offline=["10.213.1.%d:%s" % (o, PATH) for o in octets])
+
+
+def test_an_offline_emptied_brick_is_reset_in_two_steps_and_waited_for():
+    actions = gv.plan_volume(offline(REPLICA3_LAB, 13),
+                             desired(force=False, reset_bricks=bricks((13, PATH))), ADDRESSES)
+    brick = "10.213.1.13:" + PATH
+    assert actions == [{"action": "reset-brick", "brick": brick}]
+    assert gv.commands_of("gv", actions[0]) == [
+        ["volume", "reset-brick", "gv", brick, "start"],
+        ["volume", "reset-brick", "gv", brick, brick, "commit", "force"]]
+    assert gv.predict_volume(REPLICA3_LAB, actions, "gv")["bricks"] == REPLICA3_LAB["bricks"]
+    assert gv.started_bricks(REPLICA3_LAB, actions) == [brick]
+
+
+def test_an_online_brick_is_never_reset():
+    assert gv.plan_volume(offline(REPLICA3_LAB, 12), desired(
+        force=False, reset_bricks=bricks((13, PATH))), ADDRESSES) == []
+
+
+def test_a_brick_the_volume_does_not_hold_is_not_reset():
+    with pytest.raises(gv.PlanError, match="holds no brick 10.213.1.15:" + PATH):
+        gv.plan_volume(offline(REPLICA3_LAB, 13), desired(
+            force=False, reset_bricks=bricks((15, PATH))), ADDRESSES)

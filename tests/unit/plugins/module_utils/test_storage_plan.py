@@ -263,18 +263,66 @@ def test_a_peer_known_by_a_reverse_dns_name_is_ours_by_its_uuid():
         plan(nodes(), ["n1", "n2", "n3"], {"n1": n1, "n2": n2})["problems"][0]
 
 
-def test_a_reinstalled_storage_node_is_refused_before_any_change():
+UUIDS = {"10.0.0.1": "11111111-aaaa-4bbb-8ccc-000000000001",
+         "10.0.0.2": "11111111-aaaa-4bbb-8ccc-000000000002",
+         "10.0.0.3": "11111111-aaaa-4bbb-8ccc-000000000003"}
+
+
+def with_uuids(node_probe, own):
+    """The probe's pool entries with the UUIDs of UUIDS (own: this node's address)."""
+    for peer in node_probe["gluster"]["pool"]:
+        peer["uuid"] = UUIDS[own if peer["self"] else peer["hostname"]]
+    return node_probe
+
+
+def reinstalled(n3, brick_state):
+    """n1 and n2 kept the volume, n3 answers as read (its brick directory as given)."""
+    live = volume(["10.0.0.1", "10.0.0.2", "10.0.0.3"])
+    kept = {BRICK: {"exists": True, "entries": 3, "volume_id": "6f1c0a", "mount": None}}
+    n1 = with_uuids(probe(["10.0.0.2", "10.0.0.3"], [live], paths=kept), "10.0.0.1")
+    n2 = with_uuids(probe(["10.0.0.1", "10.0.0.3"], [live], paths=kept), "10.0.0.2")
+    n3["paths"] = {BRICK: brick_state} if brick_state is not None else {}
+    return plan(nodes(), ["n1", "n2", "n3"], {"n1": n1, "n2": n2, "n3": n3})
+
+
+EMPTY = {"exists": False, "entries": 0, "volume_id": None, "mount": None}
+
+
+def test_a_reinstalled_storage_node_rejoins_under_its_old_uuid_and_its_brick_is_reset():
     # node3 wiped and reinstalled: no glusterd (or a new one knowing no volume) while the
     # volume still holds its brick under the old peer.
-    live = volume(["10.0.0.1", "10.0.0.2", "10.0.0.3"])
-    kept = probe(["10.0.0.2", "10.0.0.3"], [live])
     bare = {"gluster": {"installed": False, "answering": False, "pool": [], "volumes": []},
-            "paths": {}, "group_gids": {"root": 0}}
-    found = plan(nodes(), ["n1", "n2", "n3"], {"n1": kept, "n2": kept, "n3": bare})
-    assert any(p.startswith("n3 looks reinstalled: volume dockerdir holds its brick "
-                            "10.0.0.3:") for p in found["problems"])
-    fresh = probe()
-    found = plan(nodes(), ["n1", "n2", "n3"], {"n1": kept, "n2": kept, "n3": fresh})
-    assert any("n3 looks reinstalled" in p for p in found["problems"])
-    assert not any("looks reinstalled" in p for p in plan(
-        nodes(), ["n1", "n2", "n3"], {"n1": kept, "n2": kept, "n3": kept})["problems"])
+            "group_gids": {"root": 0}}
+    for n3 in (bare, probe()):
+        found = reinstalled(n3, EMPTY)
+        assert found["problems"] == []
+        assert found["rejoin"] == {"n3": {"uuid": UUIDS["10.0.0.3"], "peers": [
+            {"uuid": UUIDS["10.0.0.1"], "hostname": "10.0.0.1"},
+            {"uuid": UUIDS["10.0.0.2"], "hostname": "10.0.0.2"}]}}
+        assert found["reset_bricks"] == [{"host": "10.0.0.3", "path": BRICK}]
+        assert found["volume_ready"] is False
+
+
+def test_a_reinstalled_node_whose_brick_disk_survived_rejoins_without_a_reset():
+    found = reinstalled(probe(), {"exists": True, "entries": 4, "volume_id": "6f1c0a",
+                                  "mount": None})
+    assert list(found["rejoin"]) == ["n3"] and found["reset_bricks"] == []
+
+
+def test_an_emptied_brick_of_a_node_in_the_pool_is_reset_without_a_rejoin():
+    live = volume(["10.0.0.1", "10.0.0.2", "10.0.0.3"])
+    found = reinstalled(with_uuids(probe(["10.0.0.1", "10.0.0.2"], [live]), "10.0.0.3"),
+                        EMPTY)
+    assert found["rejoin"] == {} and found["reset_bricks"] == [
+        {"host": "10.0.0.3", "path": BRICK}]
+    unread = reinstalled(with_uuids(probe(["10.0.0.1", "10.0.0.2"], [live]), "10.0.0.3"),
+                         None)
+    assert unread["reset_bricks"] == []
+
+
+def test_a_reinstalled_node_the_pool_does_not_know_is_refused():
+    live = volume(["10.0.0.1", "10.0.0.2", "10.0.0.3"])
+    n1 = with_uuids(probe(["10.0.0.2"], [live]), "10.0.0.1")
+    found = plan(nodes(), ["n1", "n2", "n3"], {"n1": n1, "n2": n1, "n3": probe()})
+    assert any(p.startswith("n3 looks reinstalled (the volume holds its brick, its glusterd "
+                            "is new) but n1 does not know its old UUID") for p in found["problems"])
