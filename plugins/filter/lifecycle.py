@@ -9,12 +9,12 @@ from __future__ import annotations
 from ansible_collections.swarmops.cluster.plugins.module_utils._cluster_plan import (
     probes_from_hostvars)
 from ansible_collections.swarmops.cluster.plugins.module_utils._lifecycle import (
-    removal_plan as plan_removal, replacement_plan as plan_replacement)
+    removal_plan as plan_removal, removal_targets, replacement_plan as plan_replacement)
 
 
 def surviving_host(candidates, probes, leaving, wanted):
-    """The first candidate other than `leaving` whose read shows `wanted`, else None."""
-    return next((h for h in candidates if h != leaving and probes.get(h)
+    """The first candidate not in `leaving` whose read shows `wanted`, else None."""
+    return next((h for h in candidates if h not in leaving and probes.get(h)
                  and wanted(probes[h])), None)
 
 
@@ -30,16 +30,17 @@ def answers_gluster(probe):
 
 
 def lifecycle_hosts(node, groups, hostvars, storage_group="storage"):
-    """{manager, storage}: the hosts that stay and answered, which the playbook asks."""
-    everyone = list(hostvars)
-    probes = probes_from_hostvars(hostvars, everyone)
+    """{manager, reader, storage, leaving}: the hosts that stay and answered, which the
+    playbook asks; `node` is one name, a comma-separated list or a list (leaving)."""
+    leaving = removal_targets(node)
+    probes = probes_from_hostvars(hostvars, list(hostvars))
     storage = groups.get(storage_group) or groups.get("swarm_managers") or []
-    manager = surviving_host(groups.get("swarm_managers") or [], probes, node, is_manager)
-    # With no other manager, the swarm is read on the node itself: the plan then refuses
+    manager = surviving_host(groups.get("swarm_managers") or [], probes, leaving, is_manager)
+    # With no other manager, the swarm is read on a leaving node: the plan then refuses
     # removing the last manager by name.
-    reader = manager or (node if probes.get(node) and is_manager(probes[node]) else None)
-    return {"manager": manager, "reader": reader,
-            "storage": surviving_host(storage, probes, node, answers_gluster)}
+    reader = manager or surviving_host(leaving, probes, (), is_manager)
+    return {"manager": manager, "reader": reader, "leaving": leaving,
+            "storage": surviving_host(storage, probes, leaving, answers_gluster)}
 
 
 def node_read(hostvars, node, storage_host, swarm_read):
@@ -72,19 +73,27 @@ def replacement_plan(nodes, old, new, hostvars, swarm_read, storage_host, storag
     return plan_replacement(old, new, nodes, cluster, storage)
 
 
+def own_read(hostvars, node, mount_point):
+    """What the node's own read says of it: alive, node_id, hostname, mounted."""
+    probe, read = node_read(hostvars, node, None, None)
+    mount = ((probe or {}).get("paths") or {}).get(mount_point) or {}
+    return {"alive": read["alive"], "node_id": read["node_id"],
+            "hostname": read["hostname"], "mounted": bool(mount.get("mount"))}
+
+
 def removal_plan(nodes, node, hostvars, swarm_read, storage_host, storage,
                  allow_split_brain=False):
     """module_utils._lifecycle.removal_plan from the run's reads.
 
-    nodes: cluster_nodes of the inventory; swarm_read: the registered swarm_info result of
-    a manager that stays (None or skipped when there is none); storage_host: the storage
-    node that stays and answered (None when none did); storage: {volume, mount_point} as
-    the glusterfs role names them.
+    nodes: cluster_nodes of the inventory; node: one name, a comma-separated list or a
+    list; swarm_read: the registered swarm_info result of a manager that stays (None or
+    skipped when there is none); storage_host: the storage node that stays and answered
+    (None when none did); storage: {volume, mount_point} as the glusterfs role names them.
     """
     mount_point = storage["mount_point"]
-    probe, cluster = node_read(hostvars, node, storage_host, swarm_read)
-    mount = ((probe or {}).get("paths") or {}).get(mount_point) or {}
-    cluster["mounted"] = bool(mount.get("mount"))
+    cluster = node_read(hostvars, "", storage_host, swarm_read)[1]
+    cluster["reads"] = {name: own_read(hostvars, name, mount_point)
+                        for name in removal_targets(node) if name in hostvars}
     plan = plan_removal(node, nodes, cluster, {"allow_split_brain": allow_split_brain,
                                                "volume": storage["volume"]})
     return dict(plan, mount_point=mount_point)

@@ -96,71 +96,114 @@ def pool_peer(pool, names):
 
 def removal_steps(plan):
     """The plan in words, in the order the playbook acts."""
-    name, steps = plan["node"], []
-    if plan["alive"] and plan["swarm_ids"]:
-        steps += ["drain %s and wait until its tasks run elsewhere" % name,
-                  "%s leaves the swarm%s" % (name, " (demoted first)" if plan["manager"]
-                                             else "")]
-    elif plan["manager"]:
-        steps.append("demote %s (down) on a manager that stays" % name)
+    steps = []
+    for node in plan["leave"]:
+        steps += ["drain %s and wait until its tasks run elsewhere" % node["name"],
+                  "%s leaves the swarm%s" % (node["name"], " (demoted first)"
+                                             if node["manager"] else "")]
+    steps += ["demote %s (down) on a manager that stays" % name for name in plan["demote"]]
     steps += ["remove swarm entry %s" % i for i in plan["swarm_ids"]]
-    if plan["alive"] and plan["mounted"]:
-        steps.append("unmount the shared volume on %s and drop its fstab line" % name)
+    steps += ["unmount the shared volume on %s and drop its fstab line" % name
+              for name in plan["unmount"]]
     if plan["bricks"]:
-        steps.append("volume %s: remove-brick %s (the brick's data stays on %s)"
+        steps.append("volume %s: remove-brick %s (the bricks' data stays on the nodes' disks)"
                      % (plan["volume"], ", ".join("%s:%s" % (b["host"], b["path"])
-                                                  for b in plan["bricks"]), name))
+                                                  for b in plan["bricks"])))
     if plan["volume"]:
-        steps.append("volume %s: auth.allow without %s" % (plan["volume"], name))
-    if plan["peer"]:
-        steps.append("detach gluster peer %s" % plan["peer"])
-    steps.append("drop %s from /etc/hosts on the other nodes" % name)
+        steps.append("volume %s: auth.allow without %s" % (plan["volume"], plan["node"]))
+    steps += ["detach gluster peer %s" % peer for peer in plan["peers"]]
+    steps.append("drop %s from /etc/hosts on the other nodes" % plan["node"])
     return steps
 
 
-def removal_plan(node, nodes, cluster, options):
-    """What playbooks/remove_node.yml does to remove `node`, and what refuses it.
+def removal_targets(node):
+    """The nodes to remove, named as one name, a comma-separated list or a list."""
+    names = node.split(",") if isinstance(node, str) else list(node or [])
+    return list(dict.fromkeys(str(n).strip() for n in names if str(n).strip()))
 
-    cluster: {alive, node_id, hostname, mounted (the node's own read when it answered),
-    swarm_nodes (None when no manager that stays answered), volumes, pool (None when no
-    storage node that stays answered)}. options: {allow_split_brain, volume (the cluster's
-    volume name)}. auth_allow: the addresses of the inventory's other nodes, as the
-    glusterfs role sets them.
+
+def empty_removal(targets, nodes, volume):
+    """A removal plan with nothing in it yet."""
+    return {"nodes": targets, "node": ", ".join(targets), "answers": [], "leave": [],
+            "demote": [], "manager": False, "swarm_ids": [], "demote_ids": [], "bricks": [],
+            "peers": [], "unmount": [], "volume": volume,
+            "auth_allow": [n["address"] for n in nodes
+                           if n["name"] not in targets and n["address"]],
+            "problems": [], "warnings": [], "steps": []}
+
+
+def add_node_removal(plan, target, read, cluster):
+    """Put one node's swarm entries, peer and mount into the plan; the entries it has."""
+    name = target["name"]
+    names = names_of(target, read.get("hostname"))
+    entries = swarm_entries(cluster.get("swarm_nodes") or [], names, read.get("node_id"))
+    ids = [n["id"] for n in entries]
+    manager = any(n["role"] == "manager" for n in entries)
+    # Only the node's own live entry can drain and leave; stale entries are removed.
+    live = read.get("alive") and read.get("node_id") in ids
+    if live:
+        plan["leave"].append({"name": name, "id": read["node_id"], "manager": manager})
+    if read.get("alive"):
+        plan["answers"].append(name)
+    if read.get("alive") and read.get("mounted"):
+        plan["unmount"].append(name)
+    down = [n["id"] for n in entries if n["role"] == "manager"
+            and not (live and n["id"] == read["node_id"])]
+    if down:
+        plan["demote"].append(name)
+    plan["swarm_ids"] += ids
+    plan["demote_ids"] += down
+    plan["manager"] = plan["manager"] or manager
+    peer = pool_peer(cluster.get("pool") or [], names)
+    if peer:
+        plan["peers"].append(peer["hostname"])
+    if not entries and not peer and not any(b["host"] in names for v in
+                                            cluster.get("volumes") or []
+                                            for b in v["bricks"]):
+        plan["problems"].append("%s is neither in the swarm nor in the storage pool: "
+                                "nothing to remove" % name)
+    return entries, names
+
+
+def removal_plan(node, nodes, cluster, options):
+    """What playbooks/remove_node.yml does to remove `node` (a name, a comma-separated list
+    or a list: several nodes leave in one plan), and what refuses it.
+
+    cluster: {reads: {name: {alive, node_id, hostname, mounted}} (each node's own read when
+    it answered), swarm_nodes (None when no manager that stays answered), volumes, pool
+    (None when no storage node that stays answered)}. options: {allow_split_brain, volume
+    (the cluster's volume name)}. auth_allow: the addresses of the inventory's other nodes,
+    as the glusterfs role sets them.
     """
+    targets = removal_targets(node)
     volume = options.get("volume")
-    plan = {"node": node, "alive": bool(cluster.get("alive")), "manager": False,
-            "swarm_ids": [], "demote_ids": [], "bricks": [], "peer": None,
-            "volume": volume if any(v["name"] == volume for v in cluster.get("volumes") or [])
-            else None,
-            "auth_allow": [n["address"] for n in nodes if n["name"] != node and n["address"]],
-            "mounted": bool(cluster.get("mounted")), "problems": [], "warnings": [],
-            "steps": []}
-    target = next((n for n in nodes if n["name"] == node), None)
-    if target is None:
-        plan["problems"].append("%s is not a host of the inventory's swarm_managers or "
-                                "swarm_workers; name the host as the inventory does (take "
-                                "it out of the inventory after this playbook)" % node)
+    plan = empty_removal(targets, nodes, volume if any(
+        v["name"] == volume for v in cluster.get("volumes") or []) else None)
+    by_name = {n["name"]: n for n in nodes}
+    unknown = [t for t in targets if t not in by_name]
+    if unknown or not targets:
+        plan["problems"] += ["%s is not a host of the inventory's swarm_managers or "
+                             "swarm_workers; name the host as the inventory does (take it "
+                             "out of the inventory after this playbook)" % t
+                             for t in unknown or ["''"]]
         return plan
-    names = names_of(target, cluster.get("hostname"))
     swarm_nodes = cluster.get("swarm_nodes")
     if swarm_nodes is None:
         plan["problems"].append("no manager other than %s answered: the swarm cannot be "
-                                "read (playbooks/recover.yml rebuilds lost managers)" % node)
-        swarm_nodes = []
-    entries = swarm_entries(swarm_nodes, names, cluster.get("node_id"))
-    plan["swarm_ids"] = [n["id"] for n in entries]
-    plan["manager"] = any(n["role"] == "manager" for n in entries)
-    plan["demote_ids"] = [n["id"] for n in entries if n["role"] == "manager"]
-    plan["problems"] += manager_problems(swarm_nodes, entries, node)
-    plan["warnings"] = manager_warnings(swarm_nodes, entries)
+                                "read (playbooks/recover.yml rebuilds lost managers)"
+                                % plan["node"])
+    entries, names = [], set()
+    for target in targets:
+        found, known = add_node_removal(plan, by_name[target],
+                                        (cluster.get("reads") or {}).get(target) or {},
+                                        cluster)
+        entries += found
+        names |= known
+    plan["problems"] += manager_problems(swarm_nodes or [], entries, plan["node"])
+    plan["warnings"] = manager_warnings(swarm_nodes or [], entries)
     plan["bricks"], problems = volume_removal(cluster.get("volumes") or [], volume, names,
                                               options.get("allow_split_brain"))
     plan["problems"] += problems
-    peer = pool_peer(cluster.get("pool") or [], names)
-    plan["peer"] = peer["hostname"] if peer else None
-    if not entries and not plan["bricks"] and not peer:
-        plan["problems"].append("%s is neither in the swarm nor in the storage pool: "
-                                "nothing to remove" % node)
     plan["steps"] = removal_steps(plan)
     return plan
 

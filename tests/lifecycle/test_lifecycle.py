@@ -26,19 +26,20 @@ The order, and why:
     with node7 (replace_node.yml; refused first onto node2, a node already in the
     cluster). Its brick must be healed onto node7.
  6. stop the worker node4: upgrade.yml refuses an unhealthy cluster. Then wipe node4 (a
-    host reinstalled under the same name and address): site.yml refuses it (its brick is
-    in the volume, its old glusterd in the pool) and names the way back, which the step
-    takes: remove_node.yml, then site.yml adds it again (brick added, healed). The stopped
-    node and the wipe are one lab operation this way.
+    host reinstalled under the same name and address, its brick directory gone with it)
+    and re-run site.yml: the stale swarm entry goes, node4 joins again, its glusterd takes
+    its old UUID back (gluster_rejoin) and its empty brick is reset in place and healed.
+    The stopped node and the wipe are one lab operation this way.
  7. rolling restart for a daemon.json change (site.yml, log-opts max-file) with an HTTP
     probe on every node once a second, then 8. upgrade.yml restart_only the same way: both
     need three managers and every node, so they come before recover.
  9. recover: stop two of the three managers (node2, node7; node1 survives: it holds the
     volume's first brick, so the volume keeps client quorum with half its bricks) and run
     recover.yml: one manager, services answer. recover.yml leaves the lost managers'
-    bricks in the volume, so they leave with remove_node.yml as dead nodes: the second
-    takes the volume to replica 2, refused first and then run with allow_split_brain=yes.
-    Each leaves the inventory right after its removal, as remove_node.yml asks.
+    bricks in the volume, so both leave in one remove_node.yml run as dead nodes
+    (node=node2,node7, so that its closing health report judges the cluster without
+    either): replica 4 -> 2, refused first and then run with allow_split_brain=yes. They
+    leave the inventory right after, as remove_node.yml asks.
     The cluster is left with one manager and one worker (replica 2): the next steps need
     no more, and one manager is what the last-manager refusal needs.
 10. bad input that needs one manager: remove_node.yml of the last manager; reset.yml
@@ -238,23 +239,19 @@ def test_refuses_upgrade_with_a_stopped_worker(suite):
                   expect="The cluster is unhealthy")
 
 
-def test_refuses_site_on_a_reinstalled_storage_node(suite):
-    """site.yml refuses node4 wiped and reinstalled under its name and address: the volume
-    holds its brick, the pool its old glusterd."""
+def test_site_takes_a_reinstalled_storage_node_back_in_place(suite):
+    """node4 wiped (reinstalled under its name and address, its brick directory empty):
+    site.yml alone takes it back - the swarm's stale entry removed, the old glusterd UUID
+    restored, the brick reset onto the empty directory and healed with every file."""
+    step = "06-wipe-and-site"
     suite.require("site.yml")
-    suite.lab.wipe("node4")
-    suite.refused("06-bad-site-reinstalled", "site.yml", expect="node4 looks reinstalled")
-
-
-def test_readd_the_reinstalled_node(suite):
-    """As site.yml's refusal says: remove_node.yml takes node4 out, site.yml adds it back
-    (it joins the swarm again, its brick is added and healed)."""
-    step = "06-wipe-and-reprovision"
-    suite.require("remove_node.yml", "site.yml")
     suite.write_files(step, "before")
-    suite.apply(step, "remove_node.yml", "-e", "node=node4", "-e", "confirm=yes")
+    suite.lab.wipe("node4")
     suite.apply(step, "site.yml")
+    names = on_node(suite.lab, "node1", "docker node ls --format '{{.Hostname}}'").split()
+    assert names.count(hostname(suite, "node4")) == 1, names
     suite.rerun_unchanged(step)
+    suite.check_data(step, bricks=True)
     suite.healthy(step)
     suite.write_files(step, "after")
     suite.check_data(step, bricks=True)
@@ -374,35 +371,30 @@ def lost_managers(suite):
     return [m for m in suite.lab.managers if m != "node1"]
 
 
-def remove_lost(suite, node, *options):
-    """remove_node.yml of a manager recover.yml gave up (its brick and peer); then it
-    leaves the inventory, as the playbook asks."""
+def remove_lost(suite, nodes, *options):
+    """remove_node.yml of the managers recover.yml gave up (bricks and peers, in one run);
+    then they leave the inventory, as the playbook asks."""
     lab = suite.lab
-    suite.apply("09-remove-lost-managers", "remove_node.yml", "-e", f"node={node}",
+    suite.apply("09-remove-lost-managers", "remove_node.yml", "-e", "node=" + ",".join(nodes),
                 "-e", "confirm=yes", *options)
-    lab.forget(node)
-    lab.storage = [n for n in lab.storage if n != node]
+    for node in nodes:
+        lab.forget(node)
+    lab.storage = [n for n in lab.storage if n not in nodes]
     lab.refresh()
 
 
-def test_remove_the_first_lost_manager(suite):
-    """The first lost manager's brick and peer leave (replica 4 -> 3)."""
-    # recover.yml leaves the lost managers' bricks in the volume.
-    suite.require("remove_node.yml")
-    remove_lost(suite, lost_managers(suite)[0])
-
-
 def test_refuses_a_replica_2_volume_without_allow_split_brain(suite):
-    """remove_node.yml refuses replica 3 -> 2 without an arbiter unless allowed."""
+    """remove_node.yml refuses replica 4 -> 2 without an arbiter unless allowed."""
     suite.refused("09-bad-remove-split-brain", "remove_node.yml",
-                  "-e", f"node={lost_managers(suite)[0]}", "-e", "confirm=yes",
-                  expect="replica 3 -> 2 without an arbiter")
+                  "-e", "node=" + ",".join(lost_managers(suite)), "-e", "confirm=yes",
+                  expect="replica 4 -> 2 without an arbiter")
 
 
-def test_remove_the_second_lost_manager_with_allow_split_brain(suite):
-    """With allow_split_brain=yes the second lost manager leaves too (replica 2)."""
+def test_remove_both_lost_managers_with_allow_split_brain(suite):
+    """With allow_split_brain=yes both lost managers leave in one run (replica 2), and
+    the health report at its end passes."""
     suite.require("remove_node.yml")
-    remove_lost(suite, lost_managers(suite)[0], "-e", "allow_split_brain=yes")
+    remove_lost(suite, lost_managers(suite), "-e", "allow_split_brain=yes")
     assert suite.lab.managers == ["node1"], suite.lab.managers
     suite.healthy("09-remove-lost-managers")
     suite.check_data("09-remove-lost-managers", bricks=True)

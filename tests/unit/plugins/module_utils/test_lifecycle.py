@@ -28,14 +28,18 @@ def inventory(count=3, workers=()):
              "worker": "node%d" % i in workers} for i in range(1, count + 1)]
 
 
+OWN = ("alive", "node_id", "hostname", "mounted")
+
+
 def cluster(recorded, fixture="manager_three_active", volume="volume_info_replica3.xml",
-            **kw):
-    """What the playbook reads from the hosts that stay, plus the node's own read."""
+            node="node3", **kw):
+    """What the playbook reads from the hosts that stay, plus the node's own read (the
+    keywords in OWN; the others replace the cluster's reads)."""
     data = recorded(fixture)
-    read = {"alive": False, "node_id": None, "hostname": None, "mounted": False,
-            "swarm_nodes": read_local(data["info"], data["nodes"])["nodes"],
+    read = {"swarm_nodes": read_local(data["info"], data["nodes"])["nodes"],
             "volumes": parse_volume_info(gluster(volume)),
-            "pool": parse_pool_list(gluster("pool_list_three.xml"))}
+            "pool": parse_pool_list(gluster("pool_list_three.xml")),
+            "reads": {node: {k: kw.pop(k) for k in OWN if k in kw}}}
     read.update(kw)
     return read
 
@@ -65,7 +69,7 @@ def test_a_dead_manager_with_a_replica_3_brick_is_refused_without_split_brain_ac
     assert accepted["problems"] == []
     assert accepted["manager"] and accepted["demote_ids"] == ["wpi93coriuckk7if78eem7xq0"]
     assert accepted["bricks"] == [{"host": "10.213.0.13", "path": "/srv/gluster/t/brick"}]
-    assert accepted["peer"] == "10.213.0.13"
+    assert accepted["peers"] == ["10.213.0.13"]
     assert accepted["auth_allow"] == ["10.213.0.11", "10.213.0.12"]
     assert accepted["steps"][0] == "demote node3 (down) on a manager that stays"
     assert accepted["warnings"][0].startswith("2 managers remain: an even count")
@@ -123,6 +127,7 @@ def test_a_down_worker_found_by_address_is_removed_without_demotion(recorded):
     plan = lc.removal_plan("node3", inventory(workers=("node3",)), read, OPTIONS)
     assert plan["problems"] == [] and not plan["manager"]
     assert len(plan["swarm_ids"]) == 1 and plan["demote_ids"] == []
+    assert plan["leave"] == [] and plan["unmount"] == []
 
 
 def test_bricks_in_a_volume_of_someone_else_are_left_to_the_operator(recorded):
@@ -131,3 +136,46 @@ def test_bricks_in_a_volume_of_someone_else_are_left_to_the_operator(recorded):
     assert plan["problems"] == ["volume gv (not the cluster's dockerdir) has bricks on the "
                                 "node: 10.213.0.13:/srv/gluster/t/brick; take them out by "
                                 "hand first"]
+
+
+def after_recovery(read, survivor="lab-node1"):
+    """The read after recover.yml: the survivor the only manager, the others' entries gone,
+    their peers disconnected."""
+    read = copy.deepcopy(read)
+    read["swarm_nodes"] = [n for n in read["swarm_nodes"] if n["hostname"] == survivor]
+    for peer in read["pool"]:
+        if not peer.get("self"):
+            peer["connected"] = False
+    return read
+
+
+def test_two_lost_managers_leave_in_one_plan(recorded):
+    read = after_recovery(cluster(recorded))
+    refused = lc.removal_plan("node2,node3", inventory(), read, OPTIONS)
+    assert refused["problems"] == [
+        "volume gv: replica 3 -> 1 without an arbiter is split-brain-prone (or one copy of "
+        "every file); name a replacement (playbooks/replace_node.yml) or set "
+        "allow_split_brain=true to accept the risk"]
+    plan = lc.removal_plan(" node2, node3,node2", inventory(), read,
+                           dict(OPTIONS, allow_split_brain=True))
+    assert plan["problems"] == [] and plan["nodes"] == ["node2", "node3"]
+    assert plan["swarm_ids"] == [] and plan["leave"] == []
+    assert plan["bricks"] == [{"host": "10.213.0.12", "path": "/srv/gluster/t/brick"},
+                              {"host": "10.213.0.13", "path": "/srv/gluster/t/brick"}]
+    assert plan["peers"] == ["10.213.0.12", "10.213.0.13"]
+    assert plan["auth_allow"] == ["10.213.0.11"]
+    assert plan["steps"][-1] == "drop node2, node3 from /etc/hosts on the other nodes"
+
+
+def test_two_managers_of_three_cannot_leave_together(recorded):
+    read = cluster(recorded, volume="volume_info_none.xml")
+    plan = lc.removal_plan(["node2", "node3"], inventory(), read, OPTIONS)
+    assert plan["problems"] == [] or "raft majority" in plan["problems"][0]
+    assert plan["warnings"] == [] and plan["demote_ids"] == [
+        n["id"] for n in read["swarm_nodes"] if n["hostname"] in ("lab-node2", "lab-node3")]
+
+
+def test_each_unknown_name_of_a_list_is_named(recorded):
+    plan = lc.removal_plan("node3,node8,node9", inventory(), cluster(recorded), OPTIONS)
+    assert [p.split(" ")[0] for p in plan["problems"]] == ["node8", "node9"]
+    assert lc.removal_plan("", inventory(), cluster(recorded), OPTIONS)["problems"]
