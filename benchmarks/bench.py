@@ -212,8 +212,12 @@ def print_lifecycle(res):
     steps = res["lifecycle"]
     onboard, rerun = steps["onboard"], steps["rerun"]
     print("\nday-2 (lab bench5: 3 managers + 2 workers)")
-    print(f"  onboard one worker (--limit): {onboard['wall']:.2f} s, hosts in the recap: "
-          f"{', '.join(onboard['hosts'])}; full re-run before it {rerun['wall']:.2f} s; the "
+    installs = sum(seconds for task, seconds in onboard.get("slowest_tasks", [])
+                   if "Install" in task and "(apt)" in task)
+    print(f"  onboard one worker (--limit): {onboard['wall']:.2f} s (package installs "
+          f"{installs:.2f} s), hosts in the recap: {', '.join(onboard['hosts'])}, hosts "
+          f"contacted: {', '.join(onboard.get('contacted', []))}; full re-run before it "
+          f"{rerun['wall']:.2f} s; the "
           f"next full run {steps['settle']['wall']:.2f} s (changed "
           f"{steps['settle']['changed']}: /etc/hosts), the one after changed "
           f"{steps['after']['changed']}")

@@ -19,8 +19,10 @@ short_description: Wall-clock time of a run split by role, and task results per 
 description:
   - "Used by benchmarks/bench.py. Writes {roles: {name: seconds}, slowest_tasks: [[name,
     seconds]], total: seconds, changed: n, hosts: {host: {results, ok, changed, skipped,
-    failures, unreachable}}, module_timings: [{task, item, changed, timings}]} to the file
-    named by SWARMOPS_BENCH_OUT."
+    failures, unreachable}}, module_timings: [{task, item, changed, timings}], contacted:
+    [host]} to the file named by SWARMOPS_BENCH_OUT."
+  - "contacted lists every host a task ran on (delegation targets included); tasks the
+    controller answers alone (set_fact, assert, debug, includes, ...) contact nobody."
   - "module_timings holds the C(timings) a module returned (the stack module's deploy,
     wait and lag), per loop item."
   - "Task results per host are counted as the play recap counts them: ok (which includes
@@ -29,6 +31,12 @@ description:
 requirements:
   - SWARMOPS_BENCH_OUT names the output file
 """
+
+
+# Actions the controller answers without contacting the host.
+CONTROLLER_ONLY = {"set_fact", "assert", "debug", "fail", "meta", "group_by", "add_host",
+                   "include_tasks", "import_tasks", "include_role", "import_role",
+                   "include_vars", "pause", "validate_argument_spec", "set_stats"}
 
 
 class CallbackModule(CallbackBase):
@@ -47,6 +55,7 @@ class CallbackModule(CallbackBase):
         self.roles = {}
         self.tasks = {}
         self.module_timings = []
+        self.contacted = set()
 
     def _switch(self, role, task=None):
         """Charge the time since the last switch to the running role and task."""
@@ -79,11 +88,32 @@ class CallbackModule(CallbackBase):
                 "item": item.get("name") if isinstance(item, dict) else item,
                 "timings": res["timings"]})
 
+    def _record_contact(self, result):
+        """The host the task ran on: its delegation target (as the default callback shows
+        it), else its own host. A loop's items are recorded one by one."""
+        task = result._task  # pylint: disable=protected-access
+        res = result._result  # pylint: disable=protected-access
+        if task.action.split(".")[-1] in CONTROLLER_ONLY or res.get("skipped") or \
+                isinstance(res.get("results"), list):
+            return
+        self.contacted.add(task.delegate_to or result._host.get_name())  # pylint: disable=protected-access
+
     def v2_runner_on_ok(self, result):
         self._record_timings(result)
+        self._record_contact(result)
+
+    def v2_runner_on_failed(self, result, ignore_errors=False):
+        self._record_contact(result)
+
+    def v2_runner_on_unreachable(self, result):
+        self._record_contact(result)
 
     def v2_runner_item_on_ok(self, result):
         self._record_timings(result)
+        self._record_contact(result)
+
+    def v2_runner_item_on_failed(self, result):
+        self._record_contact(result)
 
     def v2_playbook_on_handler_task_start(self, task):
         self.v2_playbook_on_task_start(task, False)
@@ -106,6 +136,7 @@ class CallbackModule(CallbackBase):
         out = {"roles": {k: round(v, 2) for k, v in self.roles.items()},
                "slowest_tasks": [[k, round(v, 2)] for k, v in slowest],
                "total": round(time.monotonic() - self.start, 2), "changed": changed,
-               "hosts": self._host_results(stats), "module_timings": self.module_timings}
+               "hosts": self._host_results(stats), "module_timings": self.module_timings,
+               "contacted": sorted(self.contacted)}
         with open(os.environ["SWARMOPS_BENCH_OUT"], "w", encoding="utf-8") as handle:
             json.dump(out, handle)

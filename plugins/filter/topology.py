@@ -130,6 +130,24 @@ def swarm_plan(nodes, hostvars, play_hosts, port=2377):
     return plan_swarm(nodes, probes, list(play_hosts), port)
 
 
+def outside_reads_settled(hostvars, managers, storage):
+    """Whether the first reads outside a --limit run (the first listed manager and storage
+    node) show the running cluster: the manager active in a swarm as a manager, the storage
+    node's glusterd holding a volume. Then its node list and pool tell the plans what the
+    other hosts outside the run would, and onboarding reads no other host; else (a first
+    host down, or no cluster yet) every one is read."""
+    probes = probes_from_hostvars(hostvars, list(managers[:1]) + list(storage[:1]))
+    for name in managers[:1]:
+        swarm = ((probes.get(name) or {}).get("engine") or {}).get("swarm") or {}
+        if swarm.get("state") != "active" or not swarm.get("is_manager"):
+            return False
+    for name in storage[:1]:
+        gluster = (probes.get(name) or {}).get("gluster") or {}
+        if not gluster.get("answering") or not gluster.get("volumes"):
+            return False
+    return True
+
+
 class FilterModule:
     """swarmops.cluster inventory checks."""
 
@@ -141,4 +159,5 @@ class FilterModule:
             "address_problems": address_problems,
             "docker_host_problems": docker_host_problems,
             "swarm_plan": swarm_plan,
+            "outside_reads_settled": outside_reads_settled,
         }

@@ -258,3 +258,35 @@ def test_swarm_preflight_reports_an_address_problem_once():
     problems = (topology.swarm_topology_problems(nodes)
                 + topology.swarm_plan(nodes, hostvars, ["n1", "n2", "n3"])["problems"])
     assert len([p for p in problems if "gone.lab" in p]) == 1
+
+
+def with_gluster(probe, volumes):
+    """A probe whose glusterd answers with the named volumes."""
+    return dict(probe, gluster={"installed": True, "answering": True, "pool": [],
+                                "volumes": [{"name": v} for v in volumes]})
+
+
+def test_the_first_manager_holding_swarm_and_volume_settles_the_outside_reads():
+    n1 = with_gluster(lab_probe("10.213.0.11", ["10.213.0.11"]), ["dockerdir"])
+    hostvars = {"n1": {"ansible_facts": {"swarmops_node": n1}}, "n2": {}}
+    assert topology.outside_reads_settled(hostvars, ["n1", "n2"], ["n1", "n2"])
+    # All in the run: nothing to read outside.
+    assert topology.outside_reads_settled(hostvars, [], [])
+
+
+@pytest.mark.parametrize("first", [
+    None,  # unreachable: no facts were delegated
+    with_gluster(bare_probe(["10.213.0.11"]), ["dockerdir"]),  # no swarm yet
+    with_gluster(lab_probe("10.213.0.11", ["10.213.0.11"]), []),  # no volume yet
+])
+def test_anything_less_than_a_running_cluster_reads_every_outside_host(first):
+    hostvars = {"n1": {"ansible_facts": {"swarmops_node": first} if first else {}}}
+    assert not topology.outside_reads_settled(hostvars, ["n1"], ["n1"])
+
+
+def test_a_separate_storage_node_is_judged_on_its_own_read():
+    manager = lab_probe("10.213.0.11", ["10.213.0.11"])
+    hostvars = {"n1": {"ansible_facts": {"swarmops_node": manager}},
+                "s1": {"ansible_facts": {"swarmops_node": with_gluster(manager, ["dockerdir"])}}}
+    assert topology.outside_reads_settled(hostvars, ["n1"], ["s1"])
+    assert not topology.outside_reads_settled(hostvars, ["n1"], ["n1"])
