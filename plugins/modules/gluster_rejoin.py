@@ -19,7 +19,7 @@ description:
     kept), one peer file per member of the pool, glusterd started - then waits until every
     peer is a connected C(Peer in Cluster) and the O(volumes) have been synced to the node,
     and restarts glusterd once, so that it resolves its own bricks' directories (the
-    directories must exist by then: an emptied brick is reset from them).
+    directories must exist by then, since an emptied brick is reset from them).
   - Changes nothing when glusterd has the old UUID already (it still waits, outside check
     mode). Refused, before any change, when this glusterd has a peer or a volume of its
     own (not a fresh install) or a UUID is malformed.

@@ -60,7 +60,7 @@ options:
   remove_bricks:
     description:
       - Bricks to take out of the volume, lowering its replica count by the number taken
-        from each set (C(remove-brick replica N-K ... force)): the same number K of bricks
+        from each set (C(remove-brick replica N-K ... force)), the same number K of bricks
         of every replica set, never all of a set, the arbiter of an arbiter volume. Bricks
         the volume no longer has are skipped, so a re-run changes nothing.
       - Refused when it would leave replica 2 without an arbiter or a single copy, unless
