@@ -177,8 +177,12 @@ HOST_COMMANDS = {"dockerd": "docker.io", "debootstrap": "debootstrap", "ip": "ip
 
 
 def install_host_packages(commands):
-    """apt-get install the Debian packages of the missing commands (root only)."""
-    missing = sorted({HOST_COMMANDS[c] for c in commands if not shutil.which(c)})
+    """apt-get install the Debian packages of the missing commands (root only).
+
+    commands: {command: the Debian package that brings it}.
+    """
+    missing = sorted({pkg for cmd, pkg in commands.items()
+                      if not (shutil.which(cmd) or shutil.which(f"/usr/sbin/{cmd}"))})
     if not missing:
         return
     if os.geteuid() != 0:
@@ -527,14 +531,18 @@ def storage_group(spec):
 
 def script_inventory(name):
     """The lab's inventory in the form of an inventory script's --list ({} when down)."""
-    ldir = lab_dir(name)
-    layout_file = ldir / "lab.json"
-    out = {"_meta": {"hostvars": {}}}
+    layout_file = lab_dir(name) / "lab.json"
     if not layout_file.exists():
-        return out
-    tree = inventory_tree(ldir, json.loads(layout_file.read_text())["nodes"])["all"]
-    out["all"] = {"vars": tree["vars"], "children": list(tree["children"])}
-    for group, members in tree["children"].items():
+        return {"_meta": {"hostvars": {}}}
+    return script_from_tree(inventory_tree(lab_dir(name),
+                                           json.loads(layout_file.read_text())["nodes"]))
+
+
+def script_from_tree(tree):
+    """An inventory script's --list from a YAML-inventory tree ({"all": {vars, children}})."""
+    out = {"_meta": {"hostvars": {}}}
+    out["all"] = {"vars": tree["all"]["vars"], "children": list(tree["all"]["children"])}
+    for group, members in tree["all"]["children"].items():
         out[group] = {"hosts": list(members["hosts"])}
         for host, hvars in members["hosts"].items():
             out["_meta"]["hostvars"].setdefault(host, {}).update(hvars)

@@ -9,6 +9,9 @@ runs busybox's HTTP server and ignores its arguments, so a stack written for ano
 
 Standard library only. REGISTRY_AUTH=user:password logs in with basic auth. The image layout is the registry's schema 2 (one gzip layer, a
 config blob, a manifest), pushed with monolithic blob uploads.
+
+``python3 workload_image.py --archive FILE`` writes the same images as one archive for
+``docker load`` instead (the VM lab's guests, which have no registry; tests/vm).
 """
 
 import base64
@@ -144,11 +147,32 @@ def wait_for_registry(registry, seconds=60):
             time.sleep(0.5)
 
 
+def save_archive(path, layer):
+    """Every lab image in docker save's layout (manifest.json, configs, one layer.tar), for
+    `docker load` on a host that has no registry to pull from."""
+    layer_dir = hashlib.sha256(layer).hexdigest()
+    manifest = []
+    with tarfile.open(path, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+        add_entry(tar, layer_dir, tarfile.DIRTYPE)
+        add_file(tar, f"{layer_dir}/layer.tar", layer)
+        for name, variant in IMAGES.items():
+            config = image_config("sha256:" + layer_dir, variant)
+            config_name = hashlib.sha256(config).hexdigest() + ".json"
+            add_file(tar, config_name, config)
+            manifest.append({"Config": config_name, "RepoTags": [name],
+                             "Layers": [f"{layer_dir}/layer.tar"]})
+        add_file(tar, "manifest.json", json.dumps(manifest).encode())
+    print(f"saved {' '.join(IMAGES)} to {path}")
+
+
 def main(argv):
-    """Push every lab image; print what was pushed."""
+    """Push every lab image (or save them, with --archive FILE); print what was done."""
+    layer = layer_tar()
+    if len(argv) > 2 and argv[1] == "--archive":
+        save_archive(argv[2], layer)
+        return
     registry = argv[1] if len(argv) > 1 else REGISTRY
     wait_for_registry(registry)
-    layer = layer_tar()
     for name, variant in IMAGES.items():
         push_image(registry, name, variant, layer)
         print(f"pushed {name}")
