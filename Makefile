@@ -12,7 +12,7 @@ SANITY_ROOT := build/sanity/ansible_collections/swarmops/cluster
 MOLECULE_SCENARIOS ?= default workers lifecycle
 # lifecycle: the day-2 playbooks in order on a 5-node lab (about 15 minutes on a calm machine).
 
-.PHONY: help venv cluster cluster-down site test unit sanity lint molecule bench build clean
+.PHONY: help venv cluster cluster-down site test unit sanity lint molecule test-vm vm-image bench build clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -78,6 +78,22 @@ molecule: venv  ## the molecule scenarios against fresh labs
 	$(LAB) image
 	for s in $(MOLECULE_SCENARIOS); do $(BIN)/molecule test -s $$s || { rc=$$?; \
 	  $(BIN)/molecule destroy -s $$s || true; exit $$rc; }; done
+
+# The vm scenario's test_sequence (molecule's create also prepares), one molecule call each so
+# that each step's time is printed at the end (also when one fails; the guests are then removed).
+VM_ACTIONS := destroy syntax create converge idempotence verify side-effect idempotence destroy
+vm-image: venv  ## build (or reuse) the QEMU guest image of the vm scenario
+	$(BIN)/python tests/vm/vm.py image
+
+test-vm: venv  ## molecule on three QEMU guests: converge, idempotence, verify, a reboot (~45 min; not in make test)
+	@times=""; start=$$(date +%s); $(MAKE) --no-print-directory vm-image; \
+	  times="\n  image: $$(( $$(date +%s) - start ))s"; \
+	  for action in $(VM_ACTIONS); do start=$$(date +%s); \
+	  if ! $(BIN)/molecule $$action -s vm; then \
+	    printf 'make test-vm: %s FAILED after %ss%b\n' $$action $$(( $$(date +%s) - start )) "$$times"; \
+	    $(BIN)/molecule destroy -s vm || true; exit 1; fi; \
+	  times="$$times\n  $$action: $$(( $$(date +%s) - start ))s"; done; \
+	printf 'make test-vm: step times%b\n' "$$times"
 
 BENCH_ARGS ?=
 bench: venv  ## re-run time of site.yml vs the floor (ansible -m ping) and a community.docker baseline, on 3 and 5 nodes
