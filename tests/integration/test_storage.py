@@ -122,7 +122,9 @@ def lab_container(cluster, name):
         return None
     out = subprocess.run(["python3", str(ROOT / "tests/lab/lab.py"), "status", "--name", lab],
                          capture_output=True, text=True, check=True).stdout
-    return next((n["container"] for n in json.loads(out)["nodes"] if n["name"] == name), None)
+    # A lab that is not up (or a VM lab of that name) has no "nodes": not a container lab.
+    return next((n["container"] for n in json.loads(out).get("nodes", []) if n["name"] == name),
+                None)
 
 
 # New files in a directory of this run only: overwriting a file through one client while

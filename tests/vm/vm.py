@@ -399,12 +399,14 @@ def script_inventory(name):
 
 
 def write_inventory(ldir, guests):
-    """hosts.yml beside links to inventories/vm's group_vars; returns the folder."""
+    """hosts.yml beside links to inventories/vm's group_vars and host_vars; returns the
+    folder."""
     inv = ldir / "inventory"
     inv.mkdir(exist_ok=True)
-    link = inv / "group_vars"
-    if not link.is_symlink():
-        link.symlink_to(ROOT / "inventories" / "vm" / "group_vars")
+    for part in ("group_vars", "host_vars"):
+        link = inv / part
+        if not link.is_symlink():
+            link.symlink_to(ROOT / "inventories" / "vm" / part)
     (inv / "hosts.yml").write_text("# Written by tests/vm/vm.py up; removed by vm.py down.\n"
                                    + json.dumps(inventory_tree(ldir, guests), indent=2) + "\n")
     return inv
