@@ -503,7 +503,10 @@ def down(name, cache=False):
         stop_pid(int(pidfile.read_text()), b"vde_switch")
     if ldir.exists():
         shutil.rmtree(ldir)
-    if cache:
+    # The guests use the cache without a relay, so stop_cache (which looks for container
+    # labs' relays) must first be told that no other VM lab still runs.
+    if cache and not any(status(other.name)["up"] for other in STATE.glob("*")
+                         if (other / "vm.json").exists()):
         aptcache.stop_cache(STATE)
 
 
@@ -527,7 +530,7 @@ def parse_args(argv):
     p_up.add_argument("--recreate", action="store_true", help="start from fresh guests")
     p_down = sub.add_parser("down", help="stop the guests and remove what the lab made")
     p_down.add_argument("--cache", action="store_true",
-                        help="also stop the apt cache if the lab started it and no lab uses it")
+                        help="also stop the apt cache if a lab started it and no lab uses it")
     sub.add_parser("status", help="print the lab's layout as JSON")
     for p in (p_up, p_down, sub.choices["status"]):
         p.add_argument("--name", default=os.environ.get("SWARMOPS_LAB_NAME", "vm"))
