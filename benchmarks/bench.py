@@ -186,9 +186,11 @@ def lifecycle(phase, result):
     """Stage 4 on the phase's running lab: onboard one worker with --limit beside a full
     re-run, remove it live, then roll an engine restart through the three managers."""
     name = "node6"
-    lab.grow(phase["lab"], "swarm_workers", [name])
     log(f"{phase['name']}: a full re-run, onboarding {name} with --limit, two full runs")
+    # The re-run first: the lab's inventory lists a grown node at once, and a full run
+    # after the grow would provision it (and the onboarding then find nothing to do).
     steps = {"rerun": playbook_run(phase, "full re-run before onboarding")}
+    lab.grow(phase["lab"], "swarm_workers", [name])
     steps["onboard"] = playbook_run(phase, "onboard", extra=("--limit", name))
     # The next full run adds the new node to the others' /etc/hosts and fstab backups
     # (README: adding nodes); the one after must change nothing.
