@@ -97,24 +97,39 @@ def run(argv, timeout=120):
 
 # --- what lab.py calls ----------------------------------------------------------------------
 
+# What setting up the cache can raise; each caller warns and goes on without it.
+CACHE_ERRORS = (CacheError, OSError, ValueError, LookupError, subprocess.SubprocessError)
+
+
+def wanted():
+    """False when SWARMOPS_LAB_APTCACHE=0 turns the cache off."""
+    return os.environ.get("SWARMOPS_LAB_APTCACHE", "1") != "0"
+
+
+def ensure_cache_for(state, sources):
+    """The cache serving the http mirrors of these apt sources; its port on 127.0.0.1.
+    Call it holding locked(state). The VM lab's guests use it through a port forward."""
+    mirrors = http_mirrors(sources)
+    if not mirrors:
+        raise CacheError("the nodes' apt sources name no http mirror")
+    return ensure_cache(state, mirrors)
+
+
 def setup_lab(state, lab, network, containers, sources):
     """Point a lab's new nodes at the host cache; on any failure warn and leave them direct.
 
     state: the lab state dir; network: the lab's bridge network; containers: the nodes to
     configure; sources: the apt sources text the nodes have. Returns True when they use it.
     """
-    if os.environ.get("SWARMOPS_LAB_APTCACHE", "1") == "0":
+    if not wanted():
         return False
     try:
-        mirrors = http_mirrors(sources)
-        if not mirrors:
-            raise CacheError("the nodes' apt sources name no http mirror")
         with locked(state):
-            backend = ensure_cache(state, mirrors)
+            backend = ensure_cache_for(state, sources)
             gateway, port = ensure_relay(state, lab, network, backend)
         for container in containers:
             write_proxy_file(container, gateway, port)
-    except (CacheError, OSError, ValueError, LookupError, subprocess.SubprocessError) as err:
+    except CACHE_ERRORS as err:
         # The cache only saves downloads: a lab without it still works, as before.
         log(f"warning: no package cache ({err}); nodes fetch from the mirror directly")
         return False

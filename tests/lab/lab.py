@@ -477,18 +477,10 @@ def inventory_tree(ldir, nodes):
     controller's /etc/hosts), as in inventories of real hosts. SWARMOPS_LAB_STORAGE adds
     the storage group.
     """
-    known = ldir / KNOWN_HOSTS
     by_name = os.environ.get("SWARMOPS_LAB_NAMES") == "1"
-    tree = {"all": {"vars": {
-        "ansible_user": USER,
-        "ansible_become": True,
-        "ansible_ssh_private_key_file": str(ldir / KEY_FILE),
-        "ansible_ssh_common_args": f"-o UserKnownHostsFile={known} -o StrictHostKeyChecking=yes",
-        "ansible_python_interpreter": "/usr/bin/python3",
-        # The checkout (the lab's test stacks live in it) and the lab's bridge subnet.
-        "swarmops_lab_root": str(ROOT),
-        "swarmops_lab_subnet": str(subnet_of(ldir)),
-    }, "children": {}}}
+    tree = {"all": {"vars": dict(connection_vars(ldir),
+                                 swarmops_lab_subnet=str(subnet_of(ldir))),
+                    "children": {}}}
     if lab_layout(ldir).get("registry"):
         tree["all"]["vars"].update(swarmops_lab_registry=registry_address(subnet_of(ldir)),
                                    swarmops_lab_registry_user=REGISTRY_USER,
@@ -505,6 +497,21 @@ def inventory_tree(ldir, nodes):
     if storage:
         tree["all"]["children"]["storage"] = {"hosts": storage}
     return tree
+
+
+def connection_vars(ldir):
+    """The all-group vars of every lab inventory (containers and VMs): the lab's SSH user,
+    key and known_hosts (strict checking), sudo, Python, and the checkout (the lab's test
+    stacks live in it)."""
+    return {
+        "ansible_user": USER,
+        "ansible_become": True,
+        "ansible_ssh_private_key_file": str(ldir / KEY_FILE),
+        "ansible_ssh_common_args": (f"-o UserKnownHostsFile={ldir / KNOWN_HOSTS} "
+                                    "-o StrictHostKeyChecking=yes"),
+        "ansible_python_interpreter": "/usr/bin/python3",
+        "swarmops_lab_root": str(ROOT),
+    }
 
 
 def lab_layout(ldir):
@@ -551,15 +558,21 @@ def script_from_tree(tree):
 
 def write_inventory(ldir, nodes):
     """Write the lab's static inventory: hosts.yml beside the lab's group and host vars."""
+    return write_inventory_files(ldir, inventory_tree(ldir, nodes), "lab", "tests/lab/lab.py")
+
+
+def write_inventory_files(ldir, tree, committed, writer):
+    """ldir/inventory: hosts.yml from the tree beside links to the committed group_vars and
+    host_vars of inventories/<committed>; returns the folder."""
     inv = ldir / "inventory"
     inv.mkdir(exist_ok=True)
     for part in ("group_vars", "host_vars"):
         link = inv / part
         if not link.is_symlink():
-            link.symlink_to(ROOT / "inventories" / "lab" / part)
+            link.symlink_to(ROOT / "inventories" / committed / part)
     # JSON is YAML: one generator serves this file and the inventory script.
-    (inv / "hosts.yml").write_text("# Written by tests/lab/lab.py up; removed by lab.py down.\n"
-                                   + json.dumps(inventory_tree(ldir, nodes), indent=2) + "\n")
+    (inv / "hosts.yml").write_text(f"# Written by {writer} up; removed by {Path(writer).name} down.\n"
+                                   + json.dumps(tree, indent=2) + "\n")
     return inv
 
 

@@ -40,7 +40,6 @@ import json
 import os
 import shutil
 import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -236,11 +235,6 @@ def write_disk(rootfs, qcow2):
 
 # --- guests -------------------------------------------------------------------------------
 
-def lab_dir(name):
-    """Where a VM lab keeps its key, switch, disks, console logs and inventory."""
-    return STATE / name
-
-
 def guest_layout(name, managers, workers):
     """The guests of a lab: inventory name, hostname, group, cluster address, MAC suffix."""
     groups = ["swarm_managers"] * managers + ["swarm_workers"] * workers
@@ -372,16 +366,9 @@ def write_known_hosts(ldir, guests):
 def inventory_tree(ldir, guests):
     """The VM lab's inventory: SSH through the loopback forwards, the roles on the cluster
     addresses (swarmops_node_address), as with hosts behind NAT or a jump host."""
-    known = ldir / lab.KNOWN_HOSTS
-    tree = {"all": {"vars": {
-        "ansible_user": USER,
-        "ansible_become": True,
-        "ansible_ssh_private_key_file": str(ldir / lab.KEY_FILE),
-        "ansible_ssh_common_args": f"-o UserKnownHostsFile={known} -o StrictHostKeyChecking=yes",
-        "ansible_python_interpreter": "/usr/bin/python3",
-        "swarmops_lab_root": str(ROOT),
-        "swarmops_vm_subnet": str(CLUSTER_SUBNET),
-    }, "children": {}}}
+    tree = {"all": {"vars": dict(lab.connection_vars(ldir),
+                                 swarmops_vm_subnet=str(CLUSTER_SUBNET)),
+                    "children": {}}}
     for group in ("swarm_managers", "swarm_workers"):
         tree["all"]["children"][group] = {"hosts": {
             g["name"]: {"ansible_host": "127.0.0.1", "ansible_port": g["ssh_port"],
@@ -395,33 +382,25 @@ def script_inventory(name):
     guests = recorded_guests(name)
     if not guests:
         return {"_meta": {"hostvars": {}}}
-    return lab.script_from_tree(inventory_tree(lab_dir(name), guests))
+    return lab.script_from_tree(inventory_tree(lab.lab_dir(name), guests))
 
 
 def write_inventory(ldir, guests):
     """hosts.yml beside links to inventories/vm's group_vars and host_vars; returns the
     folder."""
-    inv = ldir / "inventory"
-    inv.mkdir(exist_ok=True)
-    for part in ("group_vars", "host_vars"):
-        link = inv / part
-        if not link.is_symlink():
-            link.symlink_to(ROOT / "inventories" / "vm" / part)
-    (inv / "hosts.yml").write_text("# Written by tests/vm/vm.py up; removed by vm.py down.\n"
-                                   + json.dumps(inventory_tree(ldir, guests), indent=2) + "\n")
-    return inv
+    return lab.write_inventory_files(ldir, inventory_tree(ldir, guests), "vm",
+                                     "tests/vm/vm.py")
 
 
 def apt_cache_port():
     """The host apt cache's loopback port for the guests, or None (they then have no
     package source: their packages are baked in; SWARMOPS_LAB_APTCACHE=0 turns it off)."""
-    if os.environ.get("SWARMOPS_LAB_APTCACHE", "1") == "0":
+    if not aptcache.wanted():
         return None
     try:
-        mirrors = aptcache.http_mirrors(lab.host_mirror()[1])
         with aptcache.locked(STATE):
-            return aptcache.ensure_cache(STATE, mirrors)
-    except (aptcache.CacheError, OSError, ValueError, subprocess.SubprocessError) as err:
+            return aptcache.ensure_cache_for(STATE, lab.host_mirror()[1])
+    except aptcache.CACHE_ERRORS as err:
         log(f"warning: no package cache for the guests ({err}); they install nothing new")
         return None
 
@@ -429,7 +408,7 @@ def apt_cache_port():
 def start_lab(name, managers, workers):
     """Switch, guests, host keys and inventory of a new VM lab; returns the inventory dir."""
     image = build_image()
-    ldir = lab_dir(name)
+    ldir = lab.lab_dir(name)
     ldir.mkdir(parents=True, exist_ok=True)
     lab.make_key(ldir)
     key_blob = Path(f"{ldir / lab.KEY_FILE}.pub").read_text().split()[1]
@@ -455,7 +434,7 @@ def start_lab(name, managers, workers):
 
 def recorded_guests(name):
     """The guests of a lab's vm.json ([] when none is recorded)."""
-    layout_file = lab_dir(name) / "vm.json"
+    layout_file = lab.lab_dir(name) / "vm.json"
     if not layout_file.exists():
         return []
     return json.loads(layout_file.read_text())["guests"]
@@ -471,7 +450,7 @@ def up(name, managers, workers, recreate=False):
     wanted = ["swarm_managers"] * managers + ["swarm_workers"] * workers
     if not recreate and guests and shape == wanted and all(map(qemu_running, guests)):
         log(f"VM lab {name} already up")
-        return lab_dir(name) / "inventory"
+        return lab.lab_dir(name) / "inventory"
     down(name)
     return start_lab(name, managers, workers)
 
@@ -493,7 +472,7 @@ def stop_pid(pid, marker, timeout=30):
 
 def down(name, cache=False):
     """Stop the lab's guests and switch (by recorded PID) and remove its folder."""
-    ldir = lab_dir(name)
+    ldir = lab.lab_dir(name)
     for guest in recorded_guests(name):
         pid = qemu_running(guest)
         if pid:
@@ -516,7 +495,7 @@ def status(name):
     for guest in guests:
         guest["running"] = bool(qemu_running(guest))
     return {"name": name, "up": bool(guests) and all(g["running"] for g in guests),
-            "inventory": str(lab_dir(name) / "inventory"), "guests": guests}
+            "inventory": str(lab.lab_dir(name) / "inventory"), "guests": guests}
 
 
 def parse_args(argv):
