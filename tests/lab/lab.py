@@ -1,4 +1,4 @@
-"""The swarmops lab: N bare Debian bookworm nodes as systemd containers, reached over SSH.
+"""The swarmops lab: N bare Debian nodes as systemd containers, reached over SSH.
 
 Used by ``make cluster``, the molecule scenarios and the benchmark. Standard library only,
 so it runs before the project's virtualenv exists.
@@ -12,12 +12,20 @@ so it runs before the project's virtualenv exists.
   lab.py down [--name L] [--engine]
   lab.py status [--name L]
 
+SWARMOPS_LAB_SUITE picks the Debian release of the nodes: trixie (13, the default) or
+bookworm (12); each suite's image is cached under its own recipe hash. SWARMOPS_LAB_BAKED=1
+builds the nodes from an image with the roles' packages already installed (docker.io,
+glusterfs, ...): for scenarios that do not test installation; the install path stays
+tested on bare nodes.
+
 Every object the lab makes carries the label ``swarmops.lab=<name>``; ``down`` removes only
 objects with that label, and stops the host dockerd only if this lab started it.
 Nodes fetch their packages through one apt cache on the host (aptcache.py).
 """
 
 import argparse
+import contextlib
+import fcntl
 import hashlib
 import ipaddress
 import json
@@ -38,7 +46,13 @@ ROOT = HERE.parents[1]
 STATE = Path(os.environ.get("SWARMOPS_LAB_STATE", ROOT / ".lab"))
 LABEL = "swarmops.lab"
 IMAGE_REPO = "swarmops-lab-node"
-SUITE = "bookworm"
+# The Debian releases the roles support; the lab's nodes run SUITE.
+SUITES = ("trixie", "bookworm")
+SUITE = os.environ.get("SWARMOPS_LAB_SUITE", "trixie")
+# What the docker and glusterfs roles install on Debian (their vars/main.yml; a unit test
+# keeps the two equal): a baked image has them, so the roles find them and skip the apt run.
+ROLE_PACKAGES = ["docker.io", "python3-docker", "apparmor", "glusterfs-server",
+                 "glusterfs-client"]
 # Three managers grown by two workers and two managers: the onboarding test's largest lab.
 MAX_NODES = 7
 # Node n's engine pool is 10.(110+n).0.0/16: up to 17 it stays below the overlay pool 10.128/16.
@@ -126,12 +140,20 @@ UNIT
 systemctl enable lab-firstboot.service ssh.service
 : > /etc/machine-id
 rm -f /var/lib/dbus/machine-id
+# A baked image: each node makes its own glusterd UUID at first start, as after an install.
+rm -f /var/lib/glusterd/glusterd.info
 apt-get clean
 rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin
 # An empty lists dir with a fresh mtime makes apt's cache_valid_time think the cache is
 # fresh; backdate it so the first role run updates the cache, as on a real new host.
 touch -d '2000-01-01' /var/lib/apt/lists
 """
+
+
+# Host-wide, not per checkout: labs of several checkouts or scenarios started at once share
+# the host's bridges and its /etc/hosts.
+HOST_LOCK = Path(os.environ.get("SWARMOPS_LAB_LOCK",
+                                Path(tempfile.gettempdir()) / "swarmops-lab.lock"))
 
 
 class LabError(Exception):
@@ -236,40 +258,86 @@ def stop_own_engine():
 
 # --- node image ---------------------------------------------------------------------------
 
-def host_mirror():
-    """Return (mirror URI, sources file text) from the host's apt sources."""
+def host_mirror(suite=None):
+    """Return (mirror URI, sources file text for suite, default SUITE) from the host's apt
+    sources.
+
+    The host may run another release than the nodes: its sources are the template (the
+    same mirrors, hence the same apt cache), with its own codename replaced by SUITE.
+    """
+    suite = suite or SUITE
+    if suite not in SUITES:
+        raise LabError(f"Debian suite {suite!r} (SWARMOPS_LAB_SUITE): the lab builds "
+                       f"{' or '.join(SUITES)}")
     src = Path("/etc/apt/sources.list.d/debian.sources")
     if src.exists():
-        text = src.read_text()
+        text = retarget_sources(src.read_text(), host_codename(), suite)
         for line in text.splitlines():
             if line.startswith("URIs:"):
                 return line.split()[1], text
     mirror = os.environ.get("SWARMOPS_LAB_MIRROR", "http://deb.debian.org/debian")
-    text = (f"Types: deb\nURIs: {mirror}\nSuites: {SUITE} {SUITE}-updates\n"
+    text = (f"Types: deb\nURIs: {mirror}\nSuites: {suite} {suite}-updates\n"
             "Components: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n")
     return mirror, text
 
 
-def image_tag():
+def host_codename():
+    """The host's Debian codename (VERSION_CODENAME in /etc/os-release), or None."""
+    for line in Path("/etc/os-release").read_text().splitlines():
+        if line.startswith("VERSION_CODENAME="):
+            return line.split("=", 1)[1].strip().strip('"') or None
+    return None
+
+
+def retarget_sources(text, codename, suite):
+    """The deb822 sources text with every Suites: entry of the host's codename moved to suite
+    (bookworm-updates -> trixie-updates, bookworm-security -> trixie-security)."""
+    if not codename or codename == suite:
+        return text
+    out = []
+    for line in text.splitlines():
+        if line.startswith("Suites:"):
+            line = "Suites: " + " ".join(
+                suite + word[len(codename):] if word.split("-")[0] == codename else word
+                for word in line.split()[1:])
+        out.append(line)
+    return "\n".join(out) + ("\n" if text.endswith("\n") else "")
+
+
+def baked():
+    """Whether the lab's image has the roles' packages (SWARMOPS_LAB_BAKED=1)."""
+    return os.environ.get("SWARMOPS_LAB_BAKED") == "1"
+
+
+def image_packages():
+    """What debootstrap installs: the node's base, plus the roles' packages when baked."""
+    return PACKAGES + (ROLE_PACKAGES if baked() else [])
+
+
+def image_tag(suite):
     """The image tag: a content hash of everything that shapes the image."""
-    mirror, sources = host_mirror()
-    recipe = json.dumps([SUITE, PACKAGES, MASKED_UNITS, IMAGE_SETUP, USER, mirror, sources])
-    return f"{IMAGE_REPO}:{hashlib.sha256(recipe.encode()).hexdigest()[:12]}"
+    mirror, sources = host_mirror(suite)
+    recipe = json.dumps([suite, image_packages(), MASKED_UNITS, IMAGE_SETUP, USER, mirror,
+                         sources])
+    kind = "baked" if baked() else "bare"
+    return f"{IMAGE_REPO}:{suite}-{kind}-{hashlib.sha256(recipe.encode()).hexdigest()[:12]}"
 
 
-def build_image():
-    """Build the node image with debootstrap + docker import, unless it is cached."""
-    tag = image_tag()
+def build_image(suite=None):
+    """Build the node image of suite (default SUITE) with debootstrap + docker import,
+    unless it is cached; returns its tag."""
+    suite = suite or SUITE
+    tag = image_tag(suite)
     if docker("image", "inspect", tag, check=False).returncode == 0:
         log(f"image {tag} cached")
         return tag
     install_host_packages(HOST_COMMANDS)
-    mirror, sources = host_mirror()
-    log(f"building {tag} from {SUITE} (debootstrap, ~2 min)")
+    mirror, sources = host_mirror(suite)
+    log(f"building {tag} from {suite} (debootstrap, ~2 min; baked ~3 min)")
     with tempfile.TemporaryDirectory(prefix="swarmops-lab-") as tmp:
         rootfs = Path(tmp) / "rootfs"
-        run(["debootstrap", "--variant=minbase", "--include=" + ",".join(PACKAGES),
-             SUITE, str(rootfs), mirror], timeout=1800)
+        run(["debootstrap", "--variant=minbase", "--include=" + ",".join(image_packages()),
+             suite, str(rootfs), mirror], timeout=1800)
         (rootfs / "etc/apt/sources.list.d/debian.sources").write_text(sources)
         script = IMAGE_SETUP.format(masked=" ".join(MASKED_UNITS), user=USER)
         run(["chroot", str(rootfs), "/bin/sh", "-c", script])
@@ -320,6 +388,18 @@ def pick_subnet():
         if not any(net.overlaps(other) for other in used):
             return net
     raise LabError("no free lab subnet; set SWARMOPS_LAB_SUBNET to an unused /24")
+
+
+@contextlib.contextmanager
+def host_locked():
+    """Serialize what labs change on the host (picking and creating a bridge subnet, the
+    controller's /etc/hosts): scenarios may bring up labs at the same time."""
+    with open(HOST_LOCK, "a", encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def capability_args():
@@ -454,6 +534,12 @@ def write_controller_hosts(lab, nodes):
     Rewritten in place: /etc/hosts may be a bind mount that a rename would fail on.
     Lines outside the lab's own markers are kept as they are.
     """
+    with host_locked():
+        rewrite_hosts_block(lab, nodes)
+
+
+def rewrite_hosts_block(lab, nodes):
+    """The lab's block in the controller's /etc/hosts (call holding host_locked)."""
     begin, end = f"# BEGIN swarmops lab {lab}", f"# END swarmops lab {lab}"
     path = Path(os.environ.get("SWARMOPS_LAB_HOSTS_FILE", "/etc/hosts"))
     lines, inside = [], False
@@ -607,10 +693,11 @@ def start_lab(name, managers, workers, registry=False):
     ldir = lab_dir(name)
     ldir.mkdir(parents=True, exist_ok=True)
     keys = make_key(ldir)
-    subnet = pick_subnet()
     network = f"swarmops-{name}"
-    docker("network", "create", "--driver", "bridge", "--subnet", str(subnet),
-           "--label", f"{LABEL}={name}", network)
+    with host_locked():
+        subnet = pick_subnet()
+        docker("network", "create", "--driver", "bridge", "--subnet", str(subnet),
+               "--label", f"{LABEL}={name}", network)
     nodes = node_layout(name, managers, workers, subnet)
     (ldir / "lab.json").write_text(json.dumps({"managers": managers, "workers": workers,
                                                "subnet": str(subnet), "network": network,
@@ -646,8 +733,9 @@ def up(name, managers, workers, recreate=False, registry=None):
     return start_lab(name, managers, workers, registry)
 
 
-def grow(name, group, names):
-    """Add bare nodes to a running lab, as a user adds hosts to an inventory."""
+def grow(name, group, names, suite=None):
+    """Add bare nodes to a running lab, as a user adds hosts to an inventory; with suite,
+    nodes of that Debian release instead of the lab's own (a mixed cluster)."""
     ldir = lab_dir(name)
     layout_file = ldir / "lab.json"
     if not layout_file.exists():
@@ -666,8 +754,9 @@ def grow(name, group, names):
                        f"end at {MAX_INDEX}: start a new lab")
     new = [node_entry(name, last + i, node_name, group, subnet)
            for i, node_name in enumerate(names, start=1)]
+    image = build_image(suite) if suite else layout["image"]
     for node in new:
-        start_node(name, node, layout["network"], layout["image"], ldir / "lab_keys")
+        start_node(name, node, layout["network"], image, ldir / "lab_keys")
     deadline = time.time() + 180
     for node in new:
         wait_for_node(node, deadline)
@@ -810,6 +899,8 @@ def parse_args(argv):
     p_grow = sub.add_parser("grow", help="add bare nodes to a running lab")
     p_grow.add_argument("--group", choices=["swarm_managers", "swarm_workers"],
                         default="swarm_workers")
+    p_grow.add_argument("--suite", choices=SUITES,
+                        help="Debian release of the new nodes (default: the lab's)")
     p_grow.add_argument("names", nargs="+", help="inventory names of the new nodes")
     p_forget = sub.add_parser("forget",
                               help="remove nodes from a running lab and its inventory")
@@ -833,7 +924,7 @@ def main(argv=None):
             ensure_engine()
             print(build_image())
         elif args.cmd == "grow":
-            print(grow(args.name, args.group, args.names))
+            print(grow(args.name, args.group, args.names, args.suite))
         elif args.cmd == "forget":
             print(forget(args.name, args.names))
         elif args.cmd == "wipe":
