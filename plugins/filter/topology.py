@@ -119,6 +119,31 @@ def docker_host_problems(facts, source="debian", name=None):
     return problems + engine_problems(name, facts.get("swarmops_node") or {})
 
 
+def release_mix_problems(nodes, hostvars, allow_mixed=False):
+    """A cluster whose Debian nodes run different releases, refused unless allowed.
+
+    nodes: cluster_nodes entries; hostvars: each read host's node_facts (hosts not read in
+    this run, e.g. outside a --limit, are not judged). Debian 12 and 13 bring different
+    engines (docker.io 20.10 / 26.1) and GlusterFS majors (10 / 11); a pool keeps the lowest
+    op-version until every peer is upgraded, so they only belong together while a cluster
+    moves from one release to the next.
+    """
+    releases = {}
+    for node in nodes:
+        facts = (hostvars.get(node["name"]) or {}).get("ansible_facts") or {}
+        if facts.get("distribution") == "Debian" and facts.get("distribution_major_version"):
+            releases.setdefault(str(facts["distribution_major_version"]), []).append(node["name"])
+    if len(releases) < 2 or allow_mixed:
+        return []
+    found = "; ".join("Debian %s: %s" % (release, ", ".join(names))
+                      for release, names in sorted(releases.items(),
+                                                   key=lambda item: item[0].zfill(4)))
+    return ["the cluster mixes Debian releases (%s). Bring every node to one release; while "
+            "you move a cluster from one to the next node by node "
+            "(docs/operations/upgrade-debian.md), set "
+            "swarmops_docker_allow_mixed_releases: true" % found]
+
+
 def swarm_plan(nodes, hostvars, play_hosts, port=2377):
     """The swarm plan (see module_utils._cluster_plan.swarm_plan) from the run's facts.
 
@@ -158,6 +183,7 @@ class FilterModule:
             "swarm_topology_problems": swarm_topology_problems,
             "address_problems": address_problems,
             "docker_host_problems": docker_host_problems,
+            "release_mix_problems": release_mix_problems,
             "swarm_plan": swarm_plan,
             "outside_reads_settled": outside_reads_settled,
         }

@@ -290,3 +290,35 @@ def test_a_separate_storage_node_is_judged_on_its_own_read():
                 "s1": {"ansible_facts": {"swarmops_node": with_gluster(manager, ["dockerdir"])}}}
     assert topology.outside_reads_settled(hostvars, ["n1"], ["s1"])
     assert not topology.outside_reads_settled(hostvars, ["n1"], ["n1"])
+
+
+# The distribution facts node_facts reported on the lab's nodes (recorded 2026-12 on the
+# Debian 13 and Debian 12 lab images).
+TRIXIE = {"distribution": "Debian", "distribution_major_version": "13",
+          "distribution_release": "trixie", "distribution_version": "13.8",
+          "os_family": "Debian"}
+BOOKWORM = {"distribution": "Debian", "distribution_major_version": "12",
+            "distribution_release": "bookworm", "distribution_version": "12.12",
+            "os_family": "Debian"}
+
+
+@pytest.mark.parametrize("releases, allow, refused", [
+    ({"node1": TRIXIE, "node2": TRIXIE, "node3": TRIXIE}, False, False),
+    ({"node1": BOOKWORM, "node2": BOOKWORM}, False, False),
+    ({"node1": BOOKWORM, "node2": TRIXIE, "node3": BOOKWORM}, False, True),
+    ({"node1": BOOKWORM, "node2": TRIXIE}, True, False),
+    # A host not read in this run (outside --limit) is not judged.
+    ({"node1": TRIXIE, "node2": None}, False, False),
+    # Not Debian (Arch has no releases to mix).
+    ({"node1": TRIXIE, "node2": {"distribution": "Archlinux", "os_family": "Archlinux"}},
+     False, False),
+])
+def test_release_mix(releases, allow, refused):
+    nodes = [{"name": name} for name in releases]
+    hostvars = {name: {"ansible_facts": facts} if facts else {}
+                for name, facts in releases.items()}
+    problems = topology.release_mix_problems(nodes, hostvars, allow)
+    assert bool(problems) is refused
+    if refused:
+        assert "Debian 12: node1, node3; Debian 13: node2" in problems[0]
+        assert "swarmops_docker_allow_mixed_releases: true" in problems[0]
