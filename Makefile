@@ -18,7 +18,7 @@ MOLECULE_STREAMS ?= default+bookworm lifecycle+workers
 # make test fails once it has run this long (CI stops a run at 90 minutes).
 TEST_LIMIT_MINUTES ?= 75
 
-.PHONY: help venv cluster cluster-down site test unit sanity lint molecule test-vm vm-image bench build clean
+.PHONY: help venv cluster cluster-down site test unit sanity lint molecule test-vm vm-image bench build changelog clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -82,8 +82,9 @@ sanity: venv $(SANITY_VENV)/.installed  ## ansible-test sanity on a copy laid ou
 	  PATH=$(abspath $(SANITY_VENV))/bin:$$PATH ansible-test sanity --python 3.11 --local --requirements \
 	  --color no
 
-lint: venv  ## ansible-lint, production profile
+lint: venv  ## ansible-lint, production profile; the changelog fragments' format
 	$(BIN)/ansible-lint
+	$(BIN)/antsibull-changelog lint
 
 molecule: venv  ## the molecule scenarios against fresh labs, in parallel streams; times at the end
 	$(LAB) engine
@@ -111,6 +112,20 @@ bench: venv  ## re-run time of site.yml vs the floor (ansible -m ping) and a com
 
 build: venv  ## build the collection artifact
 	$(BIN)/ansible-galaxy collection build --force --output-path build/
+
+# A release (antsibull-changelog release) merges the fragments into changelogs/changelog.yaml and
+# deletes them. Until then CHANGELOG.md shows them as galaxy.yml's coming version: the release
+# runs on a copy laid out as ansible_collections/swarmops/cluster (antsibull-changelog finds the
+# new modules and plugins there by their version_added), and only its CHANGELOG.md comes back.
+CHANGELOG_ROOT := build/changelog/ansible_collections/swarmops/cluster
+changelog: venv  ## CHANGELOG.md from changelogs/ and the fragments (which stay)
+	$(BIN)/antsibull-changelog lint
+	rm -rf build/changelog && mkdir -p $(CHANGELOG_ROOT)
+	git ls-files -z --cached --others --exclude-standard | grep -zv '^collections/' \
+	  | xargs -0 cp --parents -t $(CHANGELOG_ROOT)
+	version=$$(sed -n 's/^version: *//p' galaxy.yml); \
+	  cd $(CHANGELOG_ROOT) && $(BIN)/antsibull-changelog release --version "$$version"
+	cp $(CHANGELOG_ROOT)/CHANGELOG.md CHANGELOG.md
 
 clean:  ## remove what the targets made (not the lab: make cluster-down)
 	rm -rf build $(VENV) $(SANITY_VENV) .cache

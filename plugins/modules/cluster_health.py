@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: cluster_health
 short_description: Report the health of the swarm, its GlusterFS volume and the shared mounts
-version_added: 0.5.0
+version_added: 0.1.0
 description:
   - One read-only pass over what this node is asked to judge, and a verdict - the swarm's
     nodes and services (on a manager), a GlusterFS volume through this node's C(glusterd),

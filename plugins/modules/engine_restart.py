@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: engine_restart
 short_description: Restart the node's Docker engine and wait until it is back in its swarm
-version_added: 0.5.0
+version_added: 0.1.0
 description:
   - Restarts the engine's systemd unit on the managed node, then waits until the engine
     answers and, if the node was in a swarm, is active in it again; a manager also until it

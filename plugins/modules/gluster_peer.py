@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: gluster_peer
 short_description: Probe or detach GlusterFS peers, compared by hostname and address
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Runs on one node of the trusted pool (or the node that starts it) and brings the listed
     peers into the pool (C(gluster peer probe)) or out of it (C(gluster peer detach)).

@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: gluster_rejoin
 short_description: Give a reinstalled GlusterFS node its old identity in the trusted pool
-version_added: 0.5.0
+version_added: 0.1.0
 description:
   - Runs on a storage node that was reinstalled under its old name and address. The pool
     still knows the node by its old UUID, which holds its bricks, and refuses the new

@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: gluster_volume
 short_description: Create, grow, start, stop, tune or delete a GlusterFS volume
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Runs on one node of the trusted pool that holds every brick host (use C(delegate_to)).
   - Creates the volume (C(replica N), or C(replica 3 arbiter 1) for two data bricks and an

@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: group_gid
 short_description: Give a group a target GID on a node, and re-own its files
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Makes the group's GID equal to O(gid) - the same on every node, so files on a shared
     volume mean the same group everywhere. A missing group is created with it (C(groupadd),

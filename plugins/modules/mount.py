@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: mount
 short_description: One exact fstab line for a GlusterFS or NFS mount, and the mount itself
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Keeps exactly one active fstab line for the mount point. The first older line for the
     same path is replaced in its place and further ones are removed; comments, blank lines,

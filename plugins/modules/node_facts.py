@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: node_facts
 short_description: Read a node's distribution, addresses, engine, swarm and docker files in one call
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - One read-only pass over what the roles' preflight judges and what lets a converged
     node's re-run skip work - the distribution (as M(ansible.builtin.setup) reports it), the

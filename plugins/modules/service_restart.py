@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: service_restart
 short_description: Restart swarm services and wait until they converged again
-version_added: 0.3.0
+version_added: 0.1.0
 description:
   - Runs on a swarm manager. Force-updates each named service (what
     C(docker service update --force) does, each task replaced as the service's update

@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: stack
 short_description: Deploy a Docker stack from compose files, with interpolation, diff and convergence
-version_added: 0.3.0
+version_added: 0.1.0
 description:
   - Runs on a swarm manager (use C(delegate_to) and C(run_once) to reach one). An action
     plugin reads the compose files, the C(.env) file and the configs' and secrets' files on
