@@ -53,6 +53,8 @@ SUITE = os.environ.get("SWARMOPS_LAB_SUITE", "trixie")
 # keeps the two equal): a baked image has them, so the roles find them and skip the apt run.
 ROLE_PACKAGES = ["docker.io", "python3-docker", "apparmor", "glusterfs-server",
                  "glusterfs-client"]
+# Debian 13's docker.io only recommends its CLI (the docker role installs it there).
+SPLIT_CLI = {"trixie": ["docker-cli"]}
 # Three managers grown by two workers and two managers: the onboarding test's largest lab.
 MAX_NODES = 7
 # Node n's engine pool is 10.(110+n).0.0/16: up to 17 it stays below the overlay pool 10.128/16.
@@ -309,15 +311,20 @@ def baked():
     return os.environ.get("SWARMOPS_LAB_BAKED") == "1"
 
 
-def image_packages():
+def role_packages(suite):
+    """What the docker and glusterfs roles install on a storage node of suite."""
+    return ROLE_PACKAGES + SPLIT_CLI.get(suite, [])
+
+
+def image_packages(suite):
     """What debootstrap installs: the node's base, plus the roles' packages when baked."""
-    return PACKAGES + (ROLE_PACKAGES if baked() else [])
+    return PACKAGES + (role_packages(suite) if baked() else [])
 
 
 def image_tag(suite):
     """The image tag: a content hash of everything that shapes the image."""
     mirror, sources = host_mirror(suite)
-    recipe = json.dumps([suite, image_packages(), MASKED_UNITS, IMAGE_SETUP, USER, mirror,
+    recipe = json.dumps([suite, image_packages(suite), MASKED_UNITS, IMAGE_SETUP, USER, mirror,
                          sources])
     kind = "baked" if baked() else "bare"
     return f"{IMAGE_REPO}:{suite}-{kind}-{hashlib.sha256(recipe.encode()).hexdigest()[:12]}"
@@ -336,7 +343,7 @@ def build_image(suite=None):
     log(f"building {tag} from {suite} (debootstrap, ~2 min; baked ~3 min)")
     with tempfile.TemporaryDirectory(prefix="swarmops-lab-") as tmp:
         rootfs = Path(tmp) / "rootfs"
-        run(["debootstrap", "--variant=minbase", "--include=" + ",".join(image_packages()),
+        run(["debootstrap", "--variant=minbase", "--include=" + ",".join(image_packages(suite)),
              suite, str(rootfs), mirror], timeout=1800)
         (rootfs / "etc/apt/sources.list.d/debian.sources").write_text(sources)
         script = IMAGE_SETUP.format(masked=" ".join(MASKED_UNITS), user=USER)

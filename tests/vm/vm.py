@@ -79,7 +79,7 @@ BASE_PACKAGES = [
 # What the docker and glusterfs roles install on Debian: baked in, so the roles find them
 # present (and skip their installs) instead of spending TCG minutes on them. All but
 # apparmor: the docker role's install of it is what the guests (AppArmor kernels) test.
-ROLE_PACKAGES = [pkg for pkg in lab.ROLE_PACKAGES if pkg != "apparmor"]
+ROLE_PACKAGES = [pkg for pkg in lab.role_packages(SUITE) if pkg != "apparmor"]
 # Host commands the VM lab runs, and the Debian package of each.
 HOST_COMMANDS = {"qemu-system-x86_64": "qemu-system-x86", "qemu-img": "qemu-utils",
                  "vde_switch": "vde2", "debootstrap": "debootstrap", "mkfs.ext4": "e2fsprogs",
