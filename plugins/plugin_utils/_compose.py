@@ -640,11 +640,28 @@ def render(files, variables, definition=None):
     return {"version": version, **compose}
 
 
+# Plain strings that some YAML reader would take for something else: PyYAML quotes what YAML
+# 1.1 resolves, but docker 20.10/26.1 (YAML 1.1) also read y/n as booleans, and docker 28
+# (YAML 1.2 plus go-yaml's extras) reads 0o17, 1e3 or .5 as numbers.  Quoting a string
+# that needs no quotes is harmless, so anything number- or keyword-like is quoted.
+_AMBIGUOUS = re.compile(r"[-+]?\.?[0-9].*|[-+]?\.(inf|Inf|INF|nan|NaN|NAN)|~|"
+                        r"(?i:y|n|yes|no|on|off|true|false|null)")
+
+
 class _NoAliasDumper(yaml.SafeDumper):  # pylint: disable=too-many-ancestors
-    """SafeDumper that writes shared objects out in full instead of as anchors/aliases."""
+    """SafeDumper that writes shared objects out in full instead of as anchors/aliases,
+    and quotes every string another YAML reader could take for a number or boolean."""
 
     def ignore_aliases(self, data):
         return True
+
+    def represent_str(self, data):
+        if _AMBIGUOUS.fullmatch(data):
+            return self.represent_scalar("tag:yaml.org,2002:str", data, style="'")
+        return super().represent_str(data)
+
+
+_NoAliasDumper.add_representer(str, _NoAliasDumper.represent_str)
 
 
 def dump(compose, escape_dollars=True):

@@ -196,7 +196,9 @@ def load(text, filename):
     builder = _Builder(filename)
     data = builder.build(nodes[0], ())
     if builder.problems:
-        raise LoadError(builder.problems)
+        # In the order of the file (a mapping's keys are checked before its values).
+        raise LoadError(sorted(builder.problems, key=lambda problem: [
+            int(part) for part in problem[len(filename) + 1:].split(":")[:2]]))
     return data, builder.lines
 
 
