@@ -556,37 +556,38 @@ def _say(path, message):
     if subject == "top level" or not subject:
         text = message
     else:
-        text = "%s%s%s" % (subject, ": " if message.startswith("unknown key") else " ",
-                           message)
+        # "ports must be a list", "ports[1]: published port ... twice"
+        joint = " " if message.startswith(("must ", "has ", "'", '"')) else ": "
+        text = subject + joint + message
     if path[:1] == ("services",) and len(path) > 1:
         return "service %s: %s" % (path[1], text)
     return text if inside else "top level: %s" % text
 
 
 def _locate(path, sources):
-    """"file:line" of the longest prefix of path that a file defines (the last file wins a
-    tie: its value is the one merged last), or the file alone."""
-    best = (-1, None, None)
-    for filename, lines in sources:
+    """(index of the file, line) of the longest prefix of path that a file defines; the
+    last file wins a tie, as its value is the one merged last.  Line 0: no line known."""
+    best = (-1, len(sources) - 1, 0)
+    for index, (_filename, lines) in enumerate(sources):
         for size in range(len(path), -1, -1):
             line = lines.get(tuple(path[:size]))
             if line is not None:
-                if size >= best[0]:
-                    best = (size, filename, line)
+                best = max(best, (size, index, line))
                 break
-    if best[1] is None:
-        return sources[-1][0] if sources else "compose"
-    return "%s:%d" % (best[1], best[2])
+    return best[1:]
 
 
 def check(compose, sources, swarm=True):
     """Every problem docker's schema check (and, with swarm, the swarm) would refuse, as
-    "file:line: service S: ..."; sources are [(filename, lines)] as load_located gives."""
+    "file:line: service S: ...", in the order of files and lines; sources are
+    [(filename, lines)] as load_located gives them."""
     found = _compose_schema.check_schema(compose)
     if swarm and not found:
         found = _compose_schema.check_swarm_rules(compose)
-    return ["%s: %s" % (_locate(path, sources), _say(path, message))
-            for path, message in found]
+    located = sorted((_locate(path, sources), _say(path, message)) for path, message in found)
+    return ["%s%s: %s" % (sources[index][0] if sources else "compose",
+                          ":%d" % line if line else "", text)
+            for (index, line), text in located]
 
 
 def _check_version(value):

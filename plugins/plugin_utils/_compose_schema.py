@@ -146,7 +146,9 @@ SCHEMA = {
 # --- checking ------------------------------------------------------------------------------
 
 _DURATION_TEXT = re.compile(r"[-+]?(((\d+(\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h))+|0)")
-_PORTS_TEXT = re.compile(r"((\[?[0-9A-Fa-f.:]*\]?:)?(\d+(-\d+)?)?:)?\d+(-\d+)?(/[a-z]+)?")
+# [ip:][published[-range]:]target[-range][/protocol]; an IPv6 address in brackets.
+_PORTS_TEXT = re.compile(r"((([0-9]{1,3}\.){3}[0-9]{1,3}:|\[[0-9A-Fa-f:]+\]:)?"
+                         r"(\d+(-\d+)?)?:)?\d+(-\d+)?(/[a-z]+)?")
 _EXPOSE_TEXT = re.compile(r"\d+(-\d+)?(/[a-z]+)?")
 _KINDS = {"object": "a mapping", "array": "a list", "string": "a string",
           "number": "a number", "integer": "an integer", "boolean": "a boolean",
@@ -278,7 +280,7 @@ def _check_mode(name, service):
     deploy = service.get("deploy") or {}
     if deploy.get("mode") == "global" and deploy.get("replicas") is not None:
         return [(("services", name, "deploy", "replicas"),
-                 "replicas cannot be used with mode: global")]
+                 "cannot be used with mode: global")]
     return []
 
 

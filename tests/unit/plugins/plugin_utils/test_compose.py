@@ -559,8 +559,8 @@ def test_render_reports_the_problems_of_all_files():
         "(while parsing a flow node)",
         "override.yml:3: service web: variable TOKEN is not set",
         "list.yml:1: the top level must be a mapping, not a list",
-        "shape.yml:3: networks must be a mapping, not a list",
         "shape.yml:2: service web: must be a mapping, not a string",
+        "shape.yml:3: networks must be a mapping, not a list",
     ]
 
 
