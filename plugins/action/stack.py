@@ -21,11 +21,7 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.swarmops.cluster.plugins.plugin_utils._compose import (
     ComposeError, render)
 
-try:
-    from ansible_collections.swarmops.cluster.plugins.plugin_utils import _dotenv
-    HAS_DOTENV = True
-except ImportError:
-    HAS_DOTENV = False
+from ansible_collections.swarmops.cluster.plugins.plugin_utils import _dotenv
 
 # Options only this plugin reads; the module gets the rendered result instead.
 CONTROLLER_OPTIONS = ("files", "definition", "env_file", "variables", "render_only")
@@ -108,7 +104,7 @@ def at_least(version, minimum):
 def read_env_file(path, variables=None):
     """A .env file's values, read strictly (plugin_utils/_dotenv: quotes, export,
     multi-line; a line that does not parse is an error naming file and line)."""
-    if not HAS_DOTENV:
+    if not _dotenv.HAS_DOTENV:
         raise AnsibleActionFail("env_file needs python-dotenv on the controller: "
                                 "pip install python-dotenv")
     return _dotenv.read(path, variables)

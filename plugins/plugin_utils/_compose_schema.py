@@ -18,7 +18,11 @@ import difflib
 import functools
 import re
 
-from jsonschema import Draft7Validator, FormatChecker
+try:
+    from jsonschema import Draft7Validator, FormatChecker
+    HAS_JSONSCHEMA = True
+except ImportError:  # check_schema says what to install
+    HAS_JSONSCHEMA = False
 
 _X = {"^x-": {}}
 
@@ -157,7 +161,7 @@ _KINDS = {"object": "a mapping", "array": "a list", "string": "a string",
 
 def _formats():
     """docker's own formats: Go durations, port specs, exposed ports."""
-    checker = FormatChecker(())
+    checker = FormatChecker(())  # pylint: disable=possibly-used-before-assignment
     for name, pattern in (("duration", _DURATION_TEXT), ("ports", _PORTS_TEXT),
                           ("expose", _EXPOSE_TEXT)):
         checker.checks(name)(functools.partial(_matches, pattern))
@@ -235,6 +239,9 @@ def _describe(error):
 
 def check_schema(compose):
     """[(path, message)] for everything in compose that docker's schema check refuses."""
+    if not HAS_JSONSCHEMA:
+        return [((), "checking compose files needs jsonschema on the controller: "
+                     "pip install jsonschema")]
     validator = Draft7Validator(SCHEMA, format_checker=_formats())
     found = []
     for error in sorted(validator.iter_errors(compose), key=lambda e: list(map(str, e.path))):

@@ -21,9 +21,14 @@ from __future__ import annotations
 
 import re
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+try:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+    HAS_RUAMEL = True
+except ImportError:  # the stack action plugin says what to install
+    HAS_RUAMEL = False
+    YAML = MarkedYAMLError = YAMLError = MappingNode = ScalarNode = SequenceNode = None
 
 _TAG = "tag:yaml.org,2002:"
 _OCTAL = re.compile(r"[-+]?0[0-7]+")
@@ -179,6 +184,9 @@ def load(text, filename):
 
     Raises LoadError with every problem of the file.
     """
+    if not HAS_RUAMEL:
+        raise LoadError(["reading compose files needs ruamel.yaml on the controller: "
+                         "pip install ruamel.yaml"])
     yaml = YAML(typ="rt", pure=True)
     try:
         nodes = list(yaml.compose_all(text))

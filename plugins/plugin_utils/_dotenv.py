@@ -22,7 +22,11 @@ from __future__ import annotations
 import io
 import re
 
-from dotenv.parser import parse_stream
+try:
+    from dotenv.parser import parse_stream
+    HAS_DOTENV = True
+except ImportError:  # the stack action plugin says what to install
+    HAS_DOTENV = False
 
 from ansible_collections.swarmops.cluster.plugins.plugin_utils import _compose
 

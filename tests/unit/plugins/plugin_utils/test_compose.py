@@ -4,14 +4,15 @@ of the same files (recorded in tests/unit/fixtures/compose, see its README)."""
 
 import os
 import shlex
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
-from ansible_collections.swarmops.cluster.plugins.plugin_utils import _compose
+from ansible_collections.swarmops.cluster.plugins.plugin_utils import _compose, _dotenv
+
+from docker_engines import engines
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "compose"
 
@@ -622,14 +623,19 @@ def normalise_port(port):
 
 
 def normalise_volume(volume):
-    """Long syntax for "source:target[:ro]"."""
+    """Long syntax for "source:target[:ro]"; a relative bind source by its file name (docker
+    makes it absolute where it ran)."""
     if isinstance(volume, dict):
-        return volume
-    parts = volume.split(":")
-    long = {"type": "bind" if parts[0].startswith(("/", ".")) else "volume",
-            "source": parts[0], "target": parts[1]}
-    if parts[2:] == ["ro"]:
-        long["read_only"] = True
+        long = dict(volume)
+    else:
+        parts = volume.split(":")
+        long = {"type": "bind" if parts[0].startswith(("/", ".")) else "volume",
+                "source": parts[0], "target": parts[1]}
+        if parts[2:] == ["ro"]:
+            long["read_only"] = True
+    if long["type"] == "bind" and (long["source"].startswith("./")
+                                   or "/fixtures/compose/" in long["source"]):
+        long["source"] = os.path.basename(long["source"])
     return long
 
 
@@ -788,25 +794,99 @@ def test_mailu_stack_needs_its_version_variable():
     assert all("variable VERSION is not set" in problem for problem in problems)
 
 
-@pytest.mark.skipif(shutil.which("docker") is None, reason="no docker client on this machine")
-@pytest.mark.parametrize("directory, names, env_name", [
-    ("haiku", ["stack.yml"], "stack.env"),
-    ("merge", ["base.yml", "override.yml"], "vars.env"),
-    ("mailu", ["docker-compose.yml"], ".env"),
-])
-def test_docker_reads_our_dump_as_it_read_the_originals(directory, names, env_name):
-    """What the stack module pipes to `docker stack deploy -c -`, read by docker's own loader
-    with an empty environment, means what docker made of the original files."""
+def shell_env(directory, env_name):
+    """The variables of an .env file as `set -a; . ./.env` gives them to docker (the shell
+    is the oracle for .env files it can read: quotes, export, ${...})."""
+    result = subprocess.run(["sh", "-c", 'set -a; . ./"$1"; env -0', "sh", env_name],
+                            cwd=FIXTURES / directory, capture_output=True, text=True,
+                            check=True, env={"PATH": os.environ["PATH"]})
+    pairs = dict(item.split("=", 1) for item in result.stdout.split("\0") if "=" in item)
+    return {key: value for key, value in pairs.items() if key not in ("PATH", "PWD", "SHLVL", "_")}
+
+
+# (directory, files, env file, how docker gets the variables: exported "plain" lines, or
+# the "shell" sourcing the file -- Mailu's has a ";" that a shell would split on)
+STACKS = [
+    ("haiku", ["stack.yml"], "stack.env", "plain"),
+    ("merge", ["base.yml", "override.yml"], "vars.env", "plain"),
+    ("mailu", ["docker-compose.yml"], ".env", "plain"),
+    ("traefik", ["stack.yml"], ".env", "shell"),
+    ("overrides", ["stack.yml", "stack.prod.yml"], ".env", "shell"),
+]
+
+
+def render_stack(directory, names, env_name):
+    """Our rendering of a fixture stack, its .env read as the action plugin reads it."""
     if directory == "mailu":
-        rendered = _compose.render([("docker-compose.yml", mailu_fixed())],
-                                   read_env(FIXTURES / "mailu" / ".env"))
+        return _compose.render([("docker-compose.yml", mailu_fixed())],
+                               read_env(FIXTURES / "mailu" / ".env"))
+    variables = _dotenv.read(str(FIXTURES / directory / env_name))
+    files = [(name, (FIXTURES / directory / name).read_text()) for name in names]
+    return _compose.render(files, variables)
+
+
+def test_our_env_files_read_as_the_shell_reads_them():
+    for directory in ("traefik", "overrides"):
+        assert _dotenv.read(str(FIXTURES / directory / ".env")) == shell_env(directory, ".env")
+
+
+def test_traefik_stack_renders_like_docker():
+    """Labels full of backticks, a bcrypt hash from .env whose "$" stay as they are, and
+    "$$" for a literal "${PREFIX}"."""
+    rendered = render_stack("traefik", ["stack.yml"], ".env")
+    labels = rendered["services"]["whoami"]["deploy"]["labels"]
+    assert labels["traefik.http.routers.whoami.rule"] == "Host(`whoami.apps.example.org`)"
+    assert labels["traefik.http.middlewares.strip.stripprefix.prefixes"] == "/${PREFIX},/static"
+    assert rendered["services"]["traefik"]["deploy"]["labels"][7].endswith(
+        "users=admin:$2y$05$Xr1Wfq3HcgZ0xjJZ9xg1EuQHk3I4f0d9Wc5m8m4yq0B5d5v0n7qQm")
+    assert normalise(rendered) == normalise(recorded_docker_output("traefik"))
+
+
+def test_override_stack_renders_like_docker():
+    """The override moves published port 8080 to another target and merges environment
+    list with mapping, secrets by source, volumes by target, deploy key by key."""
+    rendered = render_stack("overrides", ["stack.yml", "stack.prod.yml"], ".env")
+    app = rendered["services"]["app"]
+    assert app["ports"] == ["8080:81", "8443:443"]
+    assert app["secrets"][0] == {"source": "db_password", "target": "db_password",
+                                 "mode": 0o400}
+    assert rendered["services"]["redis"]["command"] == ["redis-server", "--appendonly", "yes"]
+    assert normalise(rendered) == normalise(recorded_docker_output("overrides"))
+
+
+def docker_variables(directory, env_name, how):
+    """The variables docker gets for a fixture, read without our parser."""
+    if how == "shell":
+        return shell_env(directory, env_name)
+    return read_env(FIXTURES / directory / env_name)
+
+
+@pytest.mark.skipif(not engines(), reason="no docker CLI on this machine")
+@pytest.mark.parametrize("engine", engines(), ids=repr)
+@pytest.mark.parametrize("directory, names, env_name, how", STACKS,
+                         ids=[stack[0] for stack in STACKS])
+def test_each_engine_reads_our_dump_as_it_reads_the_originals(engine, directory, names,
+                                                              env_name, how, tmp_path):
+    """What the stack module pipes to `docker stack deploy -c -` (read with an empty
+    environment) means what docker makes of the original files with the .env exported;
+    both equal the recording.  docker 20.10 has no `stack config`: it must accept both."""
+    dumped = _compose.dump(render_stack(directory, names, env_name))
+    originals = names
+    if directory == "mailu":
+        (tmp_path / "docker-compose.yml").write_text(mailu_fixed())
+        (tmp_path / ".env").write_text((FIXTURES / "mailu" / ".env").read_text())
+        cwd = tmp_path
     else:
-        rendered, _env = render_fixture(directory, names, env_name)
-    # stack config renders locally; a socket that does not exist keeps any daemon out of it.
-    environment = {"PATH": os.environ["PATH"], "DOCKER_HOST": "unix:///nonexistent.sock"}
-    result = subprocess.run(["docker", "stack", "config", "-c", "-"], check=False,
-                            input=_compose.dump(rendered), capture_output=True, text=True,
-                            cwd=FIXTURES / directory, env=environment)
-    assert result.returncode == 0, result.stderr
-    assert normalise(yaml.safe_load(result.stdout)) == \
-        normalise(recorded_docker_output(directory))
+        cwd = FIXTURES / directory
+    variables = docker_variables(directory, env_name, how)
+    if not engine.has_config:
+        assert engine.refusal(originals, variables=variables, cwd=cwd) is None
+        assert engine.refusal(["-"], stdin=dumped, cwd=cwd) is None
+        return
+    expected = normalise(recorded_docker_output(directory))
+    theirs, error = engine.config(originals, variables=variables, cwd=cwd)
+    assert error == ""
+    assert normalise(yaml.safe_load(theirs)) == expected
+    ours, error = engine.config(["-"], stdin=dumped, cwd=cwd)
+    assert error == ""
+    assert normalise(yaml.safe_load(ours)) == expected
