@@ -3,10 +3,15 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Render the compose files of a stack on the controller, for ``docker stack deploy -c -``.
 
-The stack action plugin calls ``render`` (load, interpolate and merge every file) and ``dump``
-(the YAML piped to the node).  Doing this on the controller means the variables come from
-Ansible, not from the environment of the docker CLI on the node, and every mistake in every
-file is reported at once, with file and line.
+The stack action plugin calls ``render`` (load, interpolate, check and merge every file) and
+``dump`` (the YAML piped to the node).  Doing this on the controller means the variables come
+from Ansible, not from the environment of the docker CLI on the node, and every mistake in
+every file is reported at once, with file and line, before any stack changes.
+
+* Files are read with docker's YAML rules (``_compose_yaml``: YAML 1.2, duplicate keys refused)
+  and each is checked, after interpolation, against the compose schema docker enforces, the
+  merged result also against the swarm's rules (``_compose_schema``).  The unit tests put the
+  same inputs to docker 20.10, 26.1 and 28.2.
 
 Rules, and where they differ from docker's CLI (docker/cli cli/compose, 20.10 to 28.x):
 
@@ -23,7 +28,7 @@ Rules, and where they differ from docker's CLI (docker/cli cli/compose, 20.10 to
 * After interpolation, a string at a path docker's loader casts (``_CASTS``) becomes int,
   float or bool when interpolation changed it, exactly as docker's recursiveInterpolate
   does: ``replicas: ${N}`` ends as ``3``, but a literal ``replicas: "3"`` stays the string
-  the author quoted (and docker's schema check refuses it, with us as without us).
+  the author quoted (and the schema check refuses it, as docker's does).
   Everything else, ``environment`` included, stays a string.
 * Merging follows docker/cli loader/merge.go, see ``_SERVICE_RULES`` for the exceptions.
 """
