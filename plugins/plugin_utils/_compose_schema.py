@@ -321,12 +321,39 @@ def _volume_name(volume):
     return parts[0]
 
 
+def _check_resources(compose):
+    """What docker's loader refuses in top-level definitions (loader.go: external volumes
+    take no driver, driver_opts or labels; name and external.name conflict)."""
+    found = []
+    for section in ("volumes", "networks", "secrets", "configs"):
+        for name, definition in (compose.get(section) or {}).items():
+            definition = definition or {}
+            external = definition.get("external")
+            if isinstance(external, dict) and "name" in external and "name" in definition:
+                found.append(((section, name, "name"), "external.name and name conflict; "
+                              "only use name"))
+            if section != "volumes" or not external:
+                continue
+            found.extend(((section, name, key), "cannot be used with external")
+                         for key in ("driver", "driver_opts", "labels") if key in definition)
+    return found
+
+
+def _check_mounts(name, service):
+    """A bind mount needs a source (docker: "field Source must not be empty")."""
+    return [(("services", name, "volumes", index), "a bind mount needs a source")
+            for index, volume in enumerate(service.get("volumes") or [])
+            if isinstance(volume, dict) and volume.get("type") == "bind"
+            and not volume.get("source")]
+
+
 def check_swarm_rules(compose):
-    """[(path, message)] for what passes the schema but the swarm or docker's converter
-    refuses at deploy time.  Run only on a compose that passed check_schema."""
+    """[(path, message)] for what passes the schema but docker's loader and converter or
+    the swarm refuse.  Run only on a compose that passed check_schema."""
     services = compose.get("services") or {}
-    found = _check_ports(services)
+    found = _check_ports(services) + _check_resources(compose)
     for name, service in services.items():
         found.extend(_check_mode(name, service))
+        found.extend(_check_mounts(name, service))
         found.extend(_check_references(compose, name, service))
     return found

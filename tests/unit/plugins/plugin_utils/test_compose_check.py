@@ -143,3 +143,132 @@ def test_content_is_ours_and_accepted_for_configs_and_secrets():
     text = HEAD + "configs:\n  c: {content: 'x'}\nsecrets:\n  s: {content: 'y'}\n"
     rendered = _compose.render([("s.yml", text)], {})
     assert rendered["configs"] == {"c": {"content": "x"}}
+
+
+V = 'version: "3.8"\n'
+# Whole files after docker/cli's loader_test.go (written anew), each also put to docker:
+# (id, file, our problems (none: accepted), words of docker 26.1/28.2's refusal or None).
+LOADER_CASES = [
+    ("top level a number", "1\n", ["s.yml:1: the top level must be a mapping, not a string"],
+     "top-level object must be a mapping"),
+    ("top level a string", '"hello"\n',
+     ["s.yml:1: the top level must be a mapping, not a string"],
+     "top-level object must be a mapping"),
+    ("top level a list", '["hello"]\n', ["s.yml:1: the top level must be a mapping, not a list"],
+     "top-level object must be a mapping"),
+    ("non-string key at the top", V + "123:\n  foo: {image: busybox}\n",
+     ["s.yml:2:1: non-string key 123 (quote it)"], ""),
+    ("non-string environment key",
+     V + "services:\n  e:\n    image: busybox\n    environment:\n      1: FOO\n",
+     ["s.yml:6:7: non-string key 1 (quote it)"], ""),
+    ("version 2", 'version: "2"\nservices:\n  foo: {image: busybox}\n',
+     ["version '2': docker stack deploy (docker 20.10) needs 3.0 to 3.9"],
+     "unsupported Compose file version: 2"),
+    ("a v1 file", "foo:\n  image: busybox\n", ['s.yml:1: top level: unknown key "foo"'], "foo"),
+    ("services a list", V + "services:\n  - foo: {image: busybox}\n",
+     ["s.yml:2: services must be a mapping, not a list"], "services must be a mapping"),
+    ("service a string", V + "services:\n  foo: busybox\n",
+     ["s.yml:3: service foo: must be a mapping, not a string"],
+     "services.foo must be a mapping"),
+    ("network a string", V + "networks:\n  default: bridge\n",
+     ["s.yml:3: networks.default must be a mapping or null, not a string"],
+     "networks.default must be a mapping or null"),
+    ("volume a string", V + "volumes:\n  data: local\n",
+     ["s.yml:3: volumes.data must be a mapping or null, not a string"],
+     "volumes.data must be a mapping or null"),
+    ("image a list", V + 'services:\n  foo:\n    image: ["busybox", "latest"]\n',
+     ["s.yml:4: service foo: image must be a string, not a list"],
+     "services.foo.image must be a string"),
+    ("unknown build key",
+     V + "services:\n  foo:\n    image: busybox\n    build:\n      unsupported_prop: foo\n",
+     ['s.yml:6: service foo: build: unknown key "unsupported_prop"'],
+     "Additional property unsupported_prop is not allowed"),
+    ("environment of numbers and null",
+     V + "services:\n  foo:\n    image: busybox\n    environment:\n      FOO: \"1\"\n"
+     "      BAR: 2\n      BAZ: 2.5\n      QUX:\n", [], None),
+    ("environment a string",
+     V + 'services:\n  foo:\n    image: busybox\n    environment: "FOO=1"\n',
+     ["s.yml:5: service foo: environment must be a mapping or a list, not a string"],
+     "services.foo.environment must be a mapping"),
+    ("forbidden volume_driver",
+     V + "services:\n  foo:\n    image: busybox\n    volume_driver: some-driver\n",
+     ['s.yml:5: service foo: unknown key "volume_driver"'], "forbidden properties"),
+    ("external volume with driver", V + "volumes:\n  ext:\n    external: true\n    driver: x\n",
+     ["s.yml:5: volumes.ext.driver: cannot be used with external"],
+     'conflicting parameters "external" and "driver"'),
+    ("external volume with driver_opts",
+     V + "volumes:\n  ext:\n    external: true\n    driver_opts: {beep: boop}\n",
+     ["s.yml:5: volumes.ext.driver_opts: cannot be used with external"],
+     'conflicting parameters "external" and "driver_opts"'),
+    ("external volume with labels",
+     V + "volumes:\n  ext:\n    external: true\n    labels: [beep=boop]\n",
+     ["s.yml:5: volumes.ext.labels: cannot be used with external"],
+     'conflicting parameters "external" and "labels"'),
+    ("volume name and external name", V + "volumes:\n  ext:\n    name: u\n    external: {name: e}\n",
+     ["s.yml:4: volumes.ext.name: external.name and name conflict; only use name"],
+     "volume.external.name and volume.name conflict"),
+    ("secret name and external name", V + "secrets:\n  ext:\n    name: u\n    external: {name: e}\n",
+     ["s.yml:4: secrets.ext.name: external.name and name conflict; only use name"],
+     "secret.external.name and secret.name conflict"),
+    ("network name and external name",
+     V + "networks:\n  ext:\n    name: u\n    external: {name: e}\n",
+     ["s.yml:4: networks.ext.name: external.name and name conflict; only use name"],
+     "network.external.name and network.name conflict"),
+    ("external network with a driver", V + "networks:\n  ext:\n    external: true\n    driver: o\n",
+     [], None),
+    ("negative tmpfs size",
+     V + "services:\n  foo:\n    image: nginx\n    volumes:\n      - type: tmpfs\n"
+     "        target: /app\n        tmpfs: {size: -1}\n",
+     ["s.yml:8: service foo: volumes[0].tmpfs.size: -1 is less than the minimum of 0"],
+     "Must be greater than or equal to 0"),
+    ("fractional tmpfs size",
+     V + "services:\n  foo:\n    image: nginx\n    volumes:\n      - type: tmpfs\n"
+     "        target: /app\n        tmpfs: {size: 0.0001}\n",
+     ["s.yml:8: service foo: volumes[0].tmpfs.size must be an integer, not a number"],
+     "must be a integer"),
+    ("bind without source",
+     V + "services:\n  foo:\n    image: nginx\n    volumes:\n      - type: bind\n"
+     "        target: /app\n",
+     ["s.yml:6: service foo: volumes[0]: a bind mount needs a source"],
+     'field Source must not be empty'),
+    ("isolation and extra_hosts mapping",
+     V + "services:\n  foo:\n    image: busybox\n    isolation: invalid\n"
+     '    extra_hosts: {zulu: 162.242.195.82, beta: "[fd20:f8a7:6e5b::2]"}\n', [], None),
+    ("extra_hosts list", V + "services:\n  foo:\n    image: busybox\n"
+     '    extra_hosts: ["zulu:162.242.195.82", "whiskey=162.242.195.83", "noaddress"]\n',
+     [], None),
+    ("port formats", V + "services:\n  foo:\n    image: busybox\n    ports: "
+     '["80-82:8080-8082", "90-92:8090-8092/udp", "85:8500", 8600, '
+     "{protocol: udp, target: 53, published: 10053}, {mode: host, target: 22, published: 10022}]\n",
+     [], None),
+    ("x- keys and credential_spec",
+     V + 'services:\n  foo:\n    image: busybox\n    x-foo: bar\n    credential_spec: {config: "0bt9"}\n',
+     [], None),
+]
+
+
+@pytest.mark.parametrize("text, problems", [case[1:3] for case in LOADER_CASES],
+                         ids=[case[0] for case in LOADER_CASES])
+def test_loader_cases(text, problems):
+    if not problems:
+        _compose.render([("s.yml", text)], {})
+        return
+    with pytest.raises(_compose.ComposeError) as caught:
+        _compose.render([("s.yml", text)], {})
+    assert caught.value.problems == problems
+
+
+@pytest.mark.skipif(not engines(), reason="no docker CLI on this machine")
+@pytest.mark.parametrize("engine", engines(), ids=repr)
+@pytest.mark.parametrize("text, words", [(case[1], case[3]) for case in LOADER_CASES],
+                         ids=[case[0] for case in LOADER_CASES])
+def test_docker_takes_each_loader_case_as_we_do(engine, text, words):
+    refusal = engine.refusal(["-"], stdin=text)
+    if words is None:
+        assert refusal is None, refusal
+    else:
+        assert refusal is not None
+        # docker 20.10 words some of them differently ("Non-string key", "unsupported
+        # options"): it must refuse, the words are checked on the newer two.
+        if engine.has_config:
+            assert words in refusal, refusal
