@@ -22,8 +22,8 @@ description:
   - Compose files are read with docker's YAML rules (YAML 1.2, so C(yes) and C(no) stay
     strings; a key given twice is an error) and, after interpolation, checked against the
     compose schema C(docker stack deploy) enforces and the swarm's own rules (a published
-    port once per stack, no C(replicas) with C(mode: global), defined networks, volumes,
-    secrets and configs). Every problem is listed at once as C(file:line: service S: ...),
+    port once per stack, no C(replicas) in global mode, defined networks, volumes,
+    secrets and configs). Every problem is listed at once, each with its file, line and service,
     with a "did you mean" for a misspelt key, before anything is deployed.
   - Several files merge as C(docker stack deploy -c a -c b) merges them (ports by published
     port and protocol, volumes by target, secrets and configs by source, environment and

@@ -72,7 +72,8 @@ def _version(path):
 def engines():
     """Every distinct docker CLI found, oldest first."""
     candidates = [shutil.which("docker"), "/usr/bin/docker", "/usr/local/bin/docker"]
-    candidates += sorted(str(path) for path in (ROOT / ".cache").glob("docker-cli-*/usr/bin/docker"))
+    unpacked = (ROOT / ".cache").glob("docker-cli-*/usr/bin/docker")
+    candidates += sorted(str(path) for path in unpacked)
     found = {}
     for path in filter(None, candidates):
         version = _version(path) if os.access(path, os.X_OK) else None

@@ -204,10 +204,12 @@ LOADER_CASES = [
      V + "volumes:\n  ext:\n    external: true\n    labels: [beep=boop]\n",
      ["s.yml:5: volumes.ext.labels: cannot be used with external"],
      'conflicting parameters "external" and "labels"'),
-    ("volume name and external name", V + "volumes:\n  ext:\n    name: u\n    external: {name: e}\n",
+    ("volume name and external name",
+     V + "volumes:\n  ext:\n    name: u\n    external: {name: e}\n",
      ["s.yml:4: volumes.ext.name: external.name and name conflict; only use name"],
      "volume.external.name and volume.name conflict"),
-    ("secret name and external name", V + "secrets:\n  ext:\n    name: u\n    external: {name: e}\n",
+    ("secret name and external name",
+     V + "secrets:\n  ext:\n    name: u\n    external: {name: e}\n",
      ["s.yml:4: secrets.ext.name: external.name and name conflict; only use name"],
      "secret.external.name and secret.name conflict"),
     ("network name and external name",
@@ -242,7 +244,8 @@ LOADER_CASES = [
      "{protocol: udp, target: 53, published: 10053}, {mode: host, target: 22, published: 10022}]\n",
      [], None),
     ("x- keys and credential_spec",
-     V + 'services:\n  foo:\n    image: busybox\n    x-foo: bar\n    credential_spec: {config: "0bt9"}\n',
+     V + "services:\n  foo:\n    image: busybox\n    x-foo: bar\n"
+     '    credential_spec: {config: "0bt9"}\n',
      [], None),
 ]
 
