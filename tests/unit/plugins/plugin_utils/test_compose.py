@@ -2,6 +2,7 @@
 on hand-written documents and on real stacks compared with what `docker stack config` made
 of the same files (recorded in tests/unit/fixtures/compose, see its README)."""
 
+import json
 import os
 import shlex
 import subprocess
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from ansible_collections.swarmops.cluster.plugins.module_utils._docker_cli import escape_dollars
 from ansible_collections.swarmops.cluster.plugins.plugin_utils import _compose, _dotenv
 
 from docker_engines import engines
@@ -867,10 +869,11 @@ def docker_variables(directory, env_name, how):
                          ids=[stack[0] for stack in STACKS])
 def test_each_engine_reads_our_dump_as_it_reads_the_originals(engine, directory, names,
                                                               env_name, how, tmp_path):
-    """What the stack module pipes to `docker stack deploy -c -` (read with an empty
-    environment) means what docker makes of the original files with the .env exported;
-    both equal the recording.  docker 20.10 has no `stack config`: it must accept both."""
-    dumped = _compose.dump(render_stack(directory, names, env_name))
+    """What the stack module pipes to `docker stack deploy -c -` (JSON, every "$" doubled;
+    read with an empty environment) means what docker makes of the original files with the
+    .env exported; both equal the recording.  docker 20.10 has no `stack config`: it must
+    accept both."""
+    dumped = json.dumps(escape_dollars(render_stack(directory, names, env_name)))
     originals = names
     if directory == "mailu":
         (tmp_path / "docker-compose.yml").write_text(mailu_fixed())
