@@ -18,7 +18,7 @@ MOLECULE_STREAMS ?= default+bookworm lifecycle+workers
 # make test fails once it has run this long (CI stops a run at 90 minutes).
 TEST_LIMIT_MINUTES ?= 75
 
-.PHONY: help venv cluster cluster-down site test unit sanity lint molecule test-vm vm-image bench build changelog clean
+.PHONY: help venv cluster cluster-down site test unit oracles sanity lint molecule test-vm vm-image bench build changelog clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -58,8 +58,28 @@ test: venv  ## every test: unit, sanity, lint, molecule (leaves no lab running);
 	      $(TEST_LIMIT_MINUTES) $$stage "$$times"; exit 1; fi; done; \
 	printf 'make test: stage times%b\n  total: %ss\n' "$$times" $$(( $$(date +%s) - begin ))
 
-unit: venv  ## unit tests of the parsers and planners, on recorded engine responses
+unit: venv oracles  ## unit tests of the parsers and planners, on recorded engine responses
 	$(BIN)/pytest -q tests/unit
+
+# Debian 13's docker CLI (26.1), unpacked into .cache as an oracle for the compose renderer's
+# tests next to Debian 12's (docker.io, /usr/bin/docker) and any newer `docker` on PATH.
+# apt-get with a private state dir and sources list: the system's apt state stays untouched.
+# Without apt or the mirror the tests that need it skip and say so.
+ORACLE_SUITE := trixie
+ORACLE_DIR := .cache/docker-cli-$(ORACLE_SUITE)
+APT_PRIVATE = -o Dir::Etc::sourcelist=$(abspath .cache/apt)/sources.list -o Dir::Etc::sourceparts=- \
+  -o Dir::State=$(abspath .cache/apt) -o Dir::State::Lists=$(abspath .cache/apt)/lists \
+  -o Dir::Cache=$(abspath .cache/apt) -o Dir::State::status=/dev/null
+oracles:  ## fetch Debian 13's docker CLI into .cache (an oracle for the unit tests)
+	@[ -x $(ORACLE_DIR)/usr/bin/docker ] || { command -v apt-get >/dev/null && \
+	  mkdir -p .cache/apt/lists/partial .cache/apt/archives/partial && \
+	  mirror=$$(cat /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null | grep -om1 'https\?://[^ ]*/debian$$' || true) && \
+	  printf 'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s %s main\n' \
+	    "$${mirror:-http://deb.debian.org/debian}" $(ORACLE_SUITE) > .cache/apt/sources.list && \
+	  apt-get -qq $(APT_PRIVATE) update && \
+	  (cd .cache/apt/archives && apt-get -qq $(APT_PRIVATE) download docker-cli) && \
+	  dpkg-deb -x .cache/apt/archives/docker-cli_*.deb $(ORACLE_DIR); } \
+	  || echo "make oracles: no Debian 13 docker CLI; its oracle tests will skip"
 
 # ansible-test --venv bootstraps pip from a host outside the package registries, so sanity
 # runs --local in a venv of its own: its pinned linters stay out of .venv.

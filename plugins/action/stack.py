@@ -19,13 +19,9 @@ from ansible.module_utils.common.text.converters import to_bytes, to_text
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.swarmops.cluster.plugins.plugin_utils._compose import (
-    ComposeError, interpolate, merge, render)
+    ComposeError, render)
 
-try:
-    from dotenv import dotenv_values
-    HAS_DOTENV = True
-except ImportError:
-    HAS_DOTENV = False
+from ansible_collections.swarmops.cluster.plugins.plugin_utils import _dotenv
 
 # Options only this plugin reads; the module gets the rendered result instead.
 CONTROLLER_OPTIONS = ("files", "definition", "env_file", "variables", "render_only")
@@ -66,12 +62,14 @@ class ActionModule(ActionBase):
         return self._find_needle("files", path)
 
     def read_variables(self, args):
-        """The .env file's values under the task's variables, all as strings."""
+        """The .env file's values under the task's variables, all as strings; the .env
+        file's own ${...} see the task's variables and its earlier lines only."""
+        given = {key: to_text(value) if not isinstance(value, bool) else str(value).lower()
+                 for key, value in (args.get("variables") or {}).items()}
         values = {}
         if args.get("env_file"):
-            values.update(read_env_file(self.find(args["env_file"])))
-        for key, value in (args.get("variables") or {}).items():
-            values[key] = to_text(value) if not isinstance(value, bool) else str(value).lower()
+            values.update(read_env_file(self.find(args["env_file"]), given))
+        values.update(given)
         return values
 
     def render_stack(self, args):
@@ -85,13 +83,10 @@ class ActionModule(ActionBase):
         for path in files:
             with open(path, encoding="utf-8") as handle:
                 sources.append((path, handle.read()))
-        compose = render(sources, variables) if sources else {}
-        if args.get("definition"):
-            inline = interpolate(args["definition"], variables, "definition")
-            compose = merge([compose, inline]) if compose else merge([inline])
+        compose = render(sources, variables, args.get("definition"))
         base = os.path.dirname(files[0]) if files else self._loader.get_basedir()
         compose["version"] = at_least(compose.get("version"), MIN_VERSION)
-        inline_env_files(compose, base)
+        inline_env_files(compose, base, variables)
         configs = content_named(args["name"], compose, "configs", base)
         secrets = content_named(args["name"], compose, "secrets", base)
         return {"compose": compose, "configs": configs, "secrets": secrets}
@@ -106,17 +101,16 @@ def at_least(version, minimum):
     return ".".join(str(part) for part in max(parts, minimum))
 
 
-def read_env_file(path):
-    """A .env file's values, parsed by python-dotenv (quotes, export, multi-line)."""
-    if not HAS_DOTENV:
+def read_env_file(path, variables=None):
+    """A .env file's values, read strictly (plugin_utils/_dotenv: quotes, export,
+    multi-line; a line that does not parse is an error naming file and line)."""
+    if not _dotenv.HAS_DOTENV:
         raise AnsibleActionFail("env_file needs python-dotenv on the controller: "
                                 "pip install python-dotenv")
-    values = dotenv_values(path, interpolate=True)
-    # A bare KEY line has no value: compose takes it from the shell, which we do not read.
-    return {key: value for key, value in values.items() if value is not None}
+    return _dotenv.read(path, variables)
 
 
-def inline_env_files(compose, base):
+def inline_env_files(compose, base, variables=None):
     """Service ``env_file`` entries read here and folded into ``environment`` (the files
     are on the controller; the explicit environment wins, as in compose)."""
     for svc in (compose.get("services") or {}).values():
@@ -125,7 +119,7 @@ def inline_env_files(compose, base):
             continue
         merged = {}
         for path in [paths] if isinstance(paths, str) else paths:
-            merged.update(read_env_file(os.path.join(base, path)))
+            merged.update(read_env_file(os.path.join(base, path), variables))
         env = svc.get("environment") or {}
         if isinstance(env, list):
             env = dict(item.split("=", 1) if "=" in item else (item, None) for item in env)

@@ -19,8 +19,16 @@ description:
     C(${VAR-d}), C(${VAR:?err}), C(${VAR?err}), C(${VAR:+alt}), C(${VAR+alt}), nested
     defaults, C($$)). Unlike C(docker stack deploy), a variable without a value or default
     is an error, and the message lists every one with its file, line and service.
-  - Several files merge as C(docker stack deploy -c a -c b) merges them. YAML anchors and
-    merge keys work.
+  - Compose files are read with docker's YAML rules (YAML 1.2, so C(yes) and C(no) stay
+    strings; a key given twice is an error) and, after interpolation, checked against the
+    compose schema C(docker stack deploy) enforces and the swarm's own rules (a published
+    port once per stack, no C(replicas) in global mode, defined networks, volumes,
+    secrets and configs). Every problem is listed at once, each with its file, line and service,
+    with a "did you mean" for a misspelt key, before anything is deployed.
+  - Several files merge as C(docker stack deploy -c a -c b) merges them (ports by published
+    port and protocol, volumes by target, secrets and configs by source, environment and
+    labels key by key, C(command) and C(entrypoint) replaced). YAML anchors and merge keys
+    work.
   - Configs and secrets (top-level C(file) or C(content)) get a name derived from their
     content, so a changed file becomes a new object that the services move to in the same
     deploy; the old object is removed once nothing uses it.
@@ -60,8 +68,11 @@ options:
     type: dict
   env_file:
     description:
-      - A C(.env) file on the controller, parsed with python-dotenv (quotes, C(export),
-        multi-line values). Its values are the interpolation's variables.
+      - A C(.env) file on the controller, parsed as docker compose parses it (quotes,
+        C(export), multi-line values, C(${VAR:-default}) and the like, resolved against its
+        earlier lines and O(variables), never the controller's environment). A line that
+        does not parse is an error naming file and line. Its values are the
+        interpolation's variables.
       - Read by the action plugin.
     type: path
   variables:

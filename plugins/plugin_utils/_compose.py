@@ -3,10 +3,15 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Render the compose files of a stack on the controller, for ``docker stack deploy -c -``.
 
-The stack action plugin calls ``render`` (load, interpolate and merge every file) and ``dump``
-(the YAML piped to the node).  Doing this on the controller means the variables come from
-Ansible, not from the environment of the docker CLI on the node, and every mistake in every
-file is reported at once, with file and line.
+The stack action plugin calls ``render`` (load, interpolate, check and merge every file) and
+``dump`` (the YAML piped to the node).  Doing this on the controller means the variables come
+from Ansible, not from the environment of the docker CLI on the node, and every mistake in
+every file is reported at once, with file and line, before any stack changes.
+
+* Files are read with docker's YAML rules (``_compose_yaml``: YAML 1.2, duplicate keys refused)
+  and each is checked, after interpolation, against the compose schema docker enforces, the
+  merged result also against the swarm's rules (``_compose_schema``).  The unit tests put the
+  same inputs to docker 20.10, 26.1 and 28.2.
 
 Rules, and where they differ from docker's CLI (docker/cli cli/compose, 20.10 to 28.x):
 
@@ -23,7 +28,7 @@ Rules, and where they differ from docker's CLI (docker/cli cli/compose, 20.10 to
 * After interpolation, a string at a path docker's loader casts (``_CASTS``) becomes int,
   float or bool when interpolation changed it, exactly as docker's recursiveInterpolate
   does: ``replicas: ${N}`` ends as ``3``, but a literal ``replicas: "3"`` stays the string
-  the author quoted (and docker's schema check refuses it, with us as without us).
+  the author quoted (and the schema check refuses it, as docker's does).
   Everything else, ``environment`` included, stays a string.
 * Merging follows docker/cli loader/merge.go, see ``_SERVICE_RULES`` for the exceptions.
 """
@@ -37,6 +42,8 @@ import yaml
 
 from ansible_collections.swarmops.cluster.plugins.module_utils._docker_cli import (
     escape_dollars as escape_for_cli)
+from ansible_collections.swarmops.cluster.plugins.plugin_utils import (
+    _compose_schema, _compose_yaml)
 
 DEFAULT_VERSION = "3.8"
 # docker 20.10 (the CLI on the nodes) knows compose schemas 3.0 to 3.9.
@@ -55,86 +62,23 @@ class ComposeError(Exception):
         super().__init__("\n".join(self.problems))
 
 
-class _LocatedStr(str):
-    """A string scalar that remembers its source line, for interpolation messages."""
-
-    line = None
-
-
-class _LocatingLoader(yaml.SafeLoader):  # pylint: disable=too-many-ancestors
-    """SafeLoader whose strings carry their line, and whose timestamps stay strings."""
-
-    def flatten_mapping(self, node):
-        """Resolve merge keys as the YAML spec and docker's Go YAML library do.
-
-        Keys written in the mapping win over merged ones, and in ``<<: [*a, *b]`` the earlier
-        mapping wins; PyYAML 6 lets the later one win.  The mapping constructor keeps the last
-        pair of a key, so the pairs are laid out lowest priority first.
-        """
-        sources = []
-        own = []
-        for key_node, value_node in node.value:
-            if key_node.tag != "tag:yaml.org,2002:merge":
-                if key_node.tag == "tag:yaml.org,2002:value":
-                    key_node.tag = "tag:yaml.org,2002:str"  # "=" is a plain key, as in PyYAML
-                own.append((key_node, value_node))
-                continue
-            merged = value_node.value if isinstance(value_node, yaml.SequenceNode) \
-                else [value_node]
-            for source in merged:
-                if not isinstance(source, yaml.MappingNode):
-                    raise yaml.constructor.ConstructorError(
-                        "while constructing a mapping", node.start_mark,
-                        "expected a mapping to merge, but found %s" % source.id,
-                        source.start_mark)
-                self.flatten_mapping(source)
-                sources.append(source.value)
-        if sources:
-            node.value = [pair for pairs in reversed(sources) for pair in pairs] + own
-
-
-def _construct_located_str(loader, node):
-    """Build a _LocatedStr for a scalar: 1-based line of where the scalar starts."""
-    located = _LocatedStr(loader.construct_scalar(node))
-    located.line = node.start_mark.line + 1
-    return located
-
-
-_LocatingLoader.add_constructor("tag:yaml.org,2002:str", _construct_located_str)
-# Docker's YAML library hands unquoted dates to the loader as strings; keep them strings so
-# a label like "2024-05-01" does not turn into a datetime.date.
-_LocatingLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_located_str)
+def load_located(text, filename):
+    """(data, lines) of one compose file, read with docker's YAML rules (_compose_yaml);
+    lines maps each path of keys and list indexes to its line in the file."""
+    try:
+        return _compose_yaml.load(text, filename)
+    except _compose_yaml.LoadError as exc:
+        raise ComposeError(exc.problems) from exc
 
 
 def load_file(text, filename):
     """Parse one compose file (anchors, aliases and merge keys allowed) into a mapping."""
-    try:
-        # A SafeLoader subclass: only plain YAML types are built.
-        data = yaml.load(text, Loader=_LocatingLoader)  # nosec B506
-    except yaml.MarkedYAMLError as exc:
-        raise ComposeError([_describe_yaml_error(exc, filename)]) from exc
-    except yaml.YAMLError as exc:
-        raise ComposeError(["%s: %s" % (filename, exc)]) from exc
-    if not isinstance(data, dict):
-        kind = "an empty document" if data is None else \
-            "a string" if isinstance(data, str) else "a %s" % type(data).__name__
-        raise ComposeError(["%s:1: the top level must be a mapping, not %s" % (filename, kind)])
-    return data
-
-
-def _describe_yaml_error(exc, filename):
-    """file:line:column: problem (context) for a YAML error, 1-based like editors."""
-    mark = exc.problem_mark or exc.context_mark
-    where = filename if mark is None else "%s:%d:%d" % (filename, mark.line + 1, mark.column + 1)
-    problem = exc.problem or "invalid YAML"
-    if exc.context:
-        problem = "%s (%s)" % (problem, exc.context)
-    return "%s: %s" % (where, problem)
+    return load_located(text, filename)[0]
 
 
 # --- interpolation -------------------------------------------------------------------------
 
-def _make_lookup(variables):
+def make_lookup(variables):
     """Return name -> string value, or None when the variable is unset (None counts as unset)."""
     def lookup(name):
         value = variables.get(name)
@@ -147,8 +91,9 @@ def _make_lookup(variables):
     return lookup
 
 
-def _expand(text, lookup, problems):
-    """Substitute every expression in text; append a message per problem to problems."""
+def expand(text, lookup, problems, offsets=None):
+    """Substitute every expression in text; append a message per problem to problems, and
+    to offsets (when given) where in text the expression of each problem starts."""
     out = []
     pos = 0
     while True:
@@ -157,7 +102,10 @@ def _expand(text, lookup, problems):
             out.append(text[pos:])
             return "".join(out)
         out.append(text[pos:dollar])
+        before = len(problems)
         value, pos = _expand_dollar(text, dollar, lookup, problems)
+        if offsets is not None:
+            offsets.extend([dollar] * (len(problems) - before))
         out.append(value)
 
 
@@ -225,12 +173,12 @@ def _apply(name, operator, operand, lookup, problems):
     usable = value is not None and (value != "" or not operator.startswith(":"))
     kind = operator[-1]
     if kind == "-":
-        return value if usable else _expand(operand, lookup, problems)
+        return value if usable else expand(operand, lookup, problems)
     if kind == "+":
-        return _expand(operand, lookup, problems) if usable else ""
+        return expand(operand, lookup, problems) if usable else ""
     if usable:
         return value
-    message = _expand(operand, lookup, problems)
+    message = expand(operand, lookup, problems)
     state = "not set" if value is None else "empty"
     problems.append("variable %s is %s%s" % (name, state, ": " + message if message else ""))
     return ""
@@ -328,7 +276,7 @@ class _Interpolator:
     """Walks one document, substituting strings and collecting every problem."""
 
     def __init__(self, variables, filename):
-        self.lookup = _make_lookup(variables or {})
+        self.lookup = make_lookup(variables or {})
         self.filename = filename
         self.problems = []
 
@@ -346,7 +294,8 @@ class _Interpolator:
     def substitute(self, value, path):
         """Interpolate one string, then cast it if docker casts this path."""
         messages = []
-        result = _expand(str(value), self.lookup, messages)
+        offsets = []
+        result = expand(str(value), self.lookup, messages, offsets)
         # Like docker, only what interpolation changed is cast; a quoted literal stays a string.
         cast = _find_cast(path) if result != value else None
         if cast is not None and not messages:
@@ -356,10 +305,12 @@ class _Interpolator:
                 # Inside a service the prefix names only the service; say which field.
                 field = _describe_path(path[2:]) if path[:1] == ("services",) else path[-1]
                 messages.append("%s %r: %s" % (field, result, exc))
-        line = getattr(value, "line", None)
-        where = self.filename if line is None else "%s:%d" % (self.filename, line)
-        self.problems.extend("%s: %s: %s" % (where, _describe_path(path), message)
-                             for message in messages)
+        for index, message in enumerate(messages):
+            # A cast problem has no offset: it is about the whole value.
+            line = value.line_at(offsets[index]) if index < len(offsets) and \
+                hasattr(value, "line_at") else getattr(value, "line", None)
+            where = self.filename if line is None else "%s:%d" % (self.filename, line)
+            self.problems.append("%s: %s: %s" % (where, _describe_path(path), message))
         return result
 
 
@@ -404,15 +355,19 @@ def _copy_plain(value):
 
 
 def _identify_port(port):
-    """(published, target, protocol) of a short ("8080:80/udp") or long port entry."""
+    """(published, protocol) of a short ("8080:80/udp") or long port entry, the pair the
+    swarm allows once; (None, target, protocol) for a port that publishes nothing."""
     if isinstance(port, dict):
         published = port.get("published")
-        return (None if published is None else str(published), str(port.get("target")),
-                port.get("protocol") or "tcp")
-    spec, _sep, protocol = str(port).partition("/")
-    parts = spec.rsplit(":", 2)
-    published = parts[-2] if len(parts) > 1 else None
-    return (published, parts[-1], protocol or "tcp")
+        target, protocol = str(port.get("target")), port.get("protocol") or "tcp"
+    else:
+        spec, _sep, protocol = str(port).partition("/")
+        parts = spec.rsplit(":", 2)
+        published = parts[-2] if len(parts) > 1 and parts[-2] else None
+        target, protocol = parts[-1], protocol or "tcp"
+    if published is None:
+        return (None, target, protocol)
+    return (str(published), protocol)
 
 
 def _identify_volume(volume):
@@ -502,8 +457,10 @@ def _replace(_base, override, _path):
 # cap_add, dns, dns_search, depends_on, env_file, expose, tmpfs, placement constraints ...;
 # we also drop exact repeats), scalars are replaced, a null override keeps the base.
 # Where we differ from docker on purpose:
-# * ports: docker keys them by published port only and silently drops 443/tcp when 443/udp
-#   follows (docker/cli#2407, #6223); we key by (published, target, protocol).
+# * ports: by published port and protocol, as the swarm allows each pair once.  docker
+#   keys them by published port alone: it drops 443/tcp when 443/udp follows, and keeps only
+#   the last of the ports that publish nothing (docker/cli#2407, #6223; checked with docker
+#   26.1 and 28.2); we keep both protocols, and unpublished ports by target.
 # * healthcheck.test: docker appends the two test lists into one nonsense command; we replace.
 # * extra_hosts: docker appends; we merge by host name like environment.
 # * merged ports/volumes/secrets/configs keep their order (docker sorts them).
@@ -595,20 +552,47 @@ def merge(documents):
 
 # --- render and dump -----------------------------------------------------------------------
 
-def _check_shape(document, filename):
-    """Sections that must be mappings, checked before merging relies on it."""
-    problems = []
-    for section in ("services",) + _RESOURCE_SECTIONS:
-        value = document.get(section)
-        if value is not None and not isinstance(value, dict):
-            problems.append("%s: %s must be a mapping, not a %s"
-                            % (filename, section, type(value).__name__))
-    services = document.get("services")
-    for name, service in (services.items() if isinstance(services, dict) else ()):
-        if service is not None and not isinstance(service, dict):
-            problems.append("%s: service %s must be a mapping, not a %s"
-                            % (filename, name, type(service).__name__))
-    return problems
+def _say(path, message):
+    """"service web: deploy.replicas must be ..." for a problem at path."""
+    inside = path[2:] if path[:1] == ("services",) and len(path) > 1 else path
+    if message.startswith("unknown key") and inside:
+        inside = inside[:-1]  # the message names the key itself
+    subject = _describe_path(inside) if inside else ""
+    if subject == "top level" or not subject:
+        text = message
+    else:
+        # "ports must be a list", "ports[1]: published port ... twice"
+        joint = " " if message.startswith(("must ", "has ", "'", '"')) else ": "
+        text = subject + joint + message
+    if path[:1] == ("services",) and len(path) > 1:
+        return "service %s: %s" % (path[1], text)
+    return text if inside else "top level: %s" % text
+
+
+def _locate(path, sources):
+    """(index of the file, line) of the longest prefix of path that a file defines; the
+    last file wins a tie, as its value is the one merged last.  Line 0: no line known."""
+    best = (-1, len(sources) - 1, 0)
+    for index, (_filename, lines) in enumerate(sources):
+        for size in range(len(path), -1, -1):
+            line = lines.get(tuple(path[:size]))
+            if line is not None:
+                best = max(best, (size, index, line))
+                break
+    return best[1:]
+
+
+def check(compose, sources, swarm=True):
+    """Every problem docker's schema check (and, with swarm, the swarm) would refuse, as
+    "file:line: service S: ...", in the order of files and lines; sources are
+    [(filename, lines)] as load_located gives them."""
+    found = _compose_schema.check_schema(compose)
+    if swarm and not found:
+        found = _compose_schema.check_swarm_rules(compose)
+    located = sorted((_locate(path, sources), _say(path, message)) for path, message in found)
+    return ["%s%s: %s" % (sources[index][0] if sources else "compose",
+                          ":%d" % line if line else "", text)
+            for (index, line), text in located]
 
 
 def _check_version(value):
@@ -622,38 +606,68 @@ def _check_version(value):
     return text, "version %r: docker stack deploy (docker 20.10) needs 3.0 to 3.9" % text
 
 
-def render(files, variables):
-    """Load, interpolate (same variables) and merge [(filename, text), ...] in order.
+def render(files, variables, definition=None):
+    """Load, interpolate (same variables), check and merge [(filename, text), ...] in order,
+    then the inline definition (a mapping) if given.
 
-    Returns the merged compose as plain data, "version" first.  Raises one ComposeError
-    holding the problems of all files.
+    Each file is checked against docker's schema on its own, as docker does, and the merged
+    result against the swarm's rules.  Returns the merged compose as plain data, "version"
+    first.  Raises one ComposeError holding the problems of all files.
     """
-    if not files:
+    if not files and definition is None:
         raise ComposeError(["no compose file given"])
     problems = []
     documents = []
+    sources = []
     for filename, text in files:
         try:
-            document = interpolate(load_file(text, filename), variables, filename)
+            data, lines = load_located(text, filename)
+            document = interpolate(data, variables, filename)
         except ComposeError as exc:
             problems.extend(exc.problems)
             continue
-        problems.extend(_check_shape(document, filename))
+        problems.extend(check(document, [(filename, lines)], swarm=False))
         documents.append(document)
+        sources.append((filename, lines))
+    if definition is not None:
+        try:
+            documents.append(interpolate(definition, variables, "definition"))
+            problems.extend(check(documents[-1], [("definition", {})], swarm=False))
+            sources.append(("definition", {}))
+        except ComposeError as exc:
+            problems.extend(exc.problems)
     if problems:
         raise ComposeError(problems)
     compose = merge(documents)
     version, problem = _check_version(compose.pop("version", None))
-    if problem:
-        raise ComposeError([problem])
+    problems = check(compose, sources) + ([problem] if problem else [])
+    if problems:
+        raise ComposeError(problems)
     return {"version": version, **compose}
 
 
+# Plain strings that some YAML reader would take for something else: PyYAML quotes what YAML
+# 1.1 resolves, but docker 20.10/26.1 (YAML 1.1) also read y/n as booleans, and docker 28
+# (YAML 1.2 plus go-yaml's extras) reads 0o17, 1e3 or .5 as numbers.  Quoting a string
+# that needs no quotes is harmless, so anything number- or keyword-like is quoted.
+_AMBIGUOUS = re.compile(r"[-+]?\.?[0-9].*|[-+]?\.(inf|Inf|INF|nan|NaN|NAN)|~|"
+                        r"(?i:y|n|yes|no|on|off|true|false|null)")
+
+
 class _NoAliasDumper(yaml.SafeDumper):  # pylint: disable=too-many-ancestors
-    """SafeDumper that writes shared objects out in full instead of as anchors/aliases."""
+    """SafeDumper that writes shared objects out in full instead of as anchors/aliases,
+    and quotes every string another YAML reader could take for a number or boolean."""
 
     def ignore_aliases(self, data):
         return True
+
+    def represent_str(self, data):
+        if _AMBIGUOUS.fullmatch(data):
+            return self.represent_scalar("tag:yaml.org,2002:str", data, style="'")
+        return super().represent_str(data)
+
+
+_NoAliasDumper.add_representer(str, _NoAliasDumper.represent_str)
 
 
 def dump(compose, escape_dollars=True):

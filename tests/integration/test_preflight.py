@@ -124,6 +124,11 @@ def case(cluster, mutation):
             swarmops_stacks=[stack("bad", {"image": "${NOPE}"})])),
         "stack_malformed_compose": (cluster.managers, cluster.workers, everyone(
             swarmops_stacks=[{"name": "bad", "files": [str(FILES / "malformed-compose.txt")]}])),
+        # Issue 18: what docker stack deploy would refuse only after earlier stacks changed.
+        "stack_mailu_empty_volumes": (cluster.managers, cluster.workers, everyone(
+            swarmops_stacks=[{"name": "mailu",
+                              "files": [str(FILES / "mailu-empty-volumes.txt")],
+                              "variables": {"VERSION": "1.7", "ROOT": "/opt/docker/mailu"}}])),
         "stack_unknown_network": (cluster.managers, cluster.workers, everyone(
             swarmops_stacks=[stack("bad", {"image": "web", "networks": ["gone"]},
                                    networks={"gone": {"external": True, "name": "nowhere"}})])),
@@ -164,6 +169,8 @@ EXPECTED = {
     "gid_taken": "belongs to group users there",
     "stack_undefined_variable": "definition: service s: variable NOPE is not set",
     "stack_malformed_compose": "malformed-compose.txt:5:",
+    "stack_mailu_empty_volumes":
+        "mailu-empty-volumes.txt:20: service fetchmail: volumes must be a list, not null",
     "stack_unknown_network": "external network nowhere does not exist",
     "relay_range_holds_ingress": "this is an open relay",
     "overlapping_subnets": "network a: subnet 10.150.0.0/16 overlaps network b",

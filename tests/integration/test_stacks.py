@@ -259,6 +259,87 @@ def test_configs_rotate_and_absent_keeps_volumes(cluster, stacks, tmp_path):
             sh(cluster, name, "docker volume rm keep_data 2>/dev/null; true")
 
 
+def lab_stack_args(stacks, name, files):
+    """Arguments of a stack from compose files on the controller, with the lab's registry."""
+    return {"name": name, "files": [str(path) for path in files], "wait_timeout": 180,
+            "variables": {"REGISTRY": stacks["swarmops_lab_registry"]},
+            "registry_auth": {"registry": stacks["swarmops_lab_registry"], "username": "lab",
+                              "password": stacks["swarmops_lab_registry_password"]}}
+
+
+BASE_PORTS = """\
+version: "3.8"
+services:
+  srv:
+    image: ${REGISTRY}/lab/web:1
+    ports:
+      - {target: 81, published: 18090, protocol: tcp, mode: host}
+    deploy:
+      endpoint_mode: dnsrr
+      placement: {constraints: [node.role == manager]}
+"""
+# Host mode: the lab has no routing mesh.  The merge keys ports by published port and
+# protocol, and docker keeps one 18090 as we do.
+OVERRIDE_PORTS = """\
+version: "3.8"
+services:
+  srv:
+    ports:
+      - {target: 80, published: 18090, protocol: tcp, mode: host}
+"""
+
+
+def test_an_override_that_changes_a_published_port_deploys_and_converges(cluster, stacks,
+                                                                        tmp_path):
+    """Issue 18: the base publishes 18090 to the wrong target, the override to the right
+    one; the merged stack has one 18090 (two would be refused by the swarm)."""
+    (tmp_path / "base.yml").write_text(BASE_PORTS)
+    (tmp_path / "override.yml").write_text(OVERRIDE_PORTS)
+    args = lab_stack_args(stacks, "ports", [tmp_path / "base.yml", tmp_path / "override.yml"])
+    try:
+        result = stack_task(cluster, tmp_path, args)
+        assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+        spec = cluster.docker_json(cluster.managers[0], "service", "inspect", "ports_srv")[0]
+        assert spec["Spec"]["EndpointSpec"]["Ports"] == [
+            {"Protocol": "tcp", "TargetPort": 80, "PublishedPort": 18090,
+             "PublishMode": "host"}]
+        assert "changed=0" in stack_task(cluster, tmp_path, args).stdout
+    finally:
+        stack_task(cluster, tmp_path, {"name": "ports", "state": "absent"})
+
+
+YES_NO_LABELS = """\
+version: "3.8"
+services:
+  srv:
+    image: ${REGISTRY}/lab/web:1
+    labels: {backup: no, monitored: yes}
+    environment: {FEATURE_X: yes, LEVEL: on}
+    deploy:
+      endpoint_mode: dnsrr
+      placement: {constraints: [node.role == manager]}
+      labels: {exposed: off}
+"""
+
+
+def test_a_stack_with_yes_no_labels_deploys_them_as_strings(cluster, stacks, tmp_path):
+    """Issue 18: YAML 1.2 as docker 27+ reads it; docker 20.10 and 26.1 on the nodes would
+    refuse the file itself ("labels.backup must be a string, number or null")."""
+    (tmp_path / "yesno.yml").write_text(YES_NO_LABELS)
+    try:
+        result = stack_task(cluster, tmp_path, lab_stack_args(stacks, "yesno",
+                                                              [tmp_path / "yesno.yml"]))
+        assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+        spec = cluster.docker_json(cluster.managers[0], "service", "inspect", "yesno_srv")[0]
+        container = spec["Spec"]["TaskTemplate"]["ContainerSpec"]
+        assert {key: container["Labels"][key] for key in ("backup", "monitored")} == {
+            "backup": "no", "monitored": "yes"}
+        assert {"FEATURE_X=yes", "LEVEL=on"} <= set(container["Env"])
+        assert spec["Spec"]["Labels"]["exposed"] == "off"
+    finally:
+        stack_task(cluster, tmp_path, {"name": "yesno", "state": "absent"})
+
+
 def test_restart_service_replaces_the_tasks_and_waits(cluster, stacks):
     before = services(cluster)["web_status"]["tasks"]
     result = run_playbook(cluster, ROOT / "playbooks" / "restart_service.yml",

@@ -2,16 +2,19 @@
 on hand-written documents and on real stacks compared with what `docker stack config` made
 of the same files (recorded in tests/unit/fixtures/compose, see its README)."""
 
+import json
 import os
 import shlex
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
-from ansible_collections.swarmops.cluster.plugins.plugin_utils import _compose
+from ansible_collections.swarmops.cluster.plugins.module_utils._docker_cli import escape_dollars
+from ansible_collections.swarmops.cluster.plugins.plugin_utils import _compose, _dotenv
+
+from docker_engines import engines
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "compose"
 
@@ -114,7 +117,8 @@ def test_load_file_keeps_unquoted_dates_as_strings():
     ('a: "unterminated\n', "bad.yml:2:1: found unexpected end of stream"),
     ("x: &a {b: 1}\ny: {<<: [1]}\n", "bad.yml:2:10: expected a mapping to merge"),
     ("a: *nowhere\n", "bad.yml:1:4: found undefined alias 'nowhere'"),
-    ("a: 1\n---\nb: 2\n", "bad.yml:2:1: but found another document"),
+    # docker reads the first document and ignores the rest; we refuse the file.
+    ("a: 1\n---\nb: 2\n", "bad.yml:3: a compose file holds one document"),
     ("a:\n\tb: 1\n", "bad.yml:2:1: found character '\\t' that cannot start any token"),
 ])
 def test_load_file_names_file_line_column_and_problem(text, expected):
@@ -523,8 +527,7 @@ def test_merge_neither_mutates_nor_shares_its_inputs():
 
 @pytest.mark.parametrize("text, version", [
     ("services: {}\n", "3.8"),
-    ("version: 3.2\nservices: {}\n", "3.2"),
-    ("version: 3\nservices: {}\n", "3"),
+    ("version: '3'\nservices: {}\n", "3"),
     ("version: '3.9'\nservices: {}\n", "3.9"),
     ("version: ${V}\nservices: {}\n", "3.4"),
 ])
@@ -541,6 +544,12 @@ def test_render_refuses_versions_docker_20_10_does_not_know(text, shown):
         "version %s: docker stack deploy (docker 20.10) needs 3.0 to 3.9" % shown]
 
 
+@pytest.mark.parametrize("text", ["version: 3.2\nservices: {}\n", "version: 3\nservices: {}\n"])
+def test_render_refuses_an_unquoted_version_as_docker_does(text):
+    # docker 20.10, 26.1 and 28.2 all say "version must be a string".
+    assert problems_of(render_text, text) == ["stack.yml:1: version must be a string, not a number"]
+
+
 def test_render_reports_the_problems_of_all_files():
     files = [("base.yml", "services:\n  web:\n    image: web:${TAG}\n"),
              ("broken.yml", "services:\n  web: [\n"),
@@ -553,8 +562,8 @@ def test_render_reports_the_problems_of_all_files():
         "(while parsing a flow node)",
         "override.yml:3: service web: variable TOKEN is not set",
         "list.yml:1: the top level must be a mapping, not a list",
-        "shape.yml: networks must be a mapping, not a list",
-        "shape.yml: service web must be a mapping, not a str",
+        "shape.yml:2: service web: must be a mapping, not a string",
+        "shape.yml:3: networks must be a mapping, not a list",
     ]
 
 
@@ -616,14 +625,19 @@ def normalise_port(port):
 
 
 def normalise_volume(volume):
-    """Long syntax for "source:target[:ro]"."""
+    """Long syntax for "source:target[:ro]"; a relative bind source by its file name (docker
+    makes it absolute where it ran)."""
     if isinstance(volume, dict):
-        return volume
-    parts = volume.split(":")
-    long = {"type": "bind" if parts[0].startswith(("/", ".")) else "volume",
-            "source": parts[0], "target": parts[1]}
-    if parts[2:] == ["ro"]:
-        long["read_only"] = True
+        long = dict(volume)
+    else:
+        parts = volume.split(":")
+        long = {"type": "bind" if parts[0].startswith(("/", ".")) else "volume",
+                "source": parts[0], "target": parts[1]}
+        if parts[2:] == ["ro"]:
+            long["read_only"] = True
+    if long["type"] == "bind" and (long["source"].startswith("./")
+                                   or "/fixtures/compose/" in long["source"]):
+        long["source"] = os.path.basename(long["source"])
     return long
 
 
@@ -741,14 +755,36 @@ def test_merged_files_render_like_docker():
     assert web["deploy"]["replicas"] == 2 and web["healthcheck"]["retries"] == 5
 
 
-def test_mailu_stack_renders_like_docker():
-    rendered, variables = render_fixture("mailu", ["docker-compose.yml"], ".env")
+MAILU_EMPTY_VOLUMES_LINE = 168
+
+
+def mailu_fixed():
+    """The seed's Mailu file without the empty ``volumes:`` of fetchmail (as recorded)."""
+    lines = (FIXTURES / "mailu" / "docker-compose.yml").read_text().splitlines(True)
+    assert lines[MAILU_EMPTY_VOLUMES_LINE - 1] == "    volumes:\n"
+    assert lines[MAILU_EMPTY_VOLUMES_LINE - 4] == "    image: mailu/fetchmail:$VERSION\n"
+    del lines[MAILU_EMPTY_VOLUMES_LINE - 1]
+    return "".join(lines)
+
+
+def test_mailu_stack_as_published_is_refused_naming_the_empty_volumes():
+    # docker: "services.fetchmail.volumes must be a list", at deploy time; we say it first.
+    with pytest.raises(_compose.ComposeError) as caught:
+        render_fixture("mailu", ["docker-compose.yml"], ".env")
+    assert caught.value.problems == [
+        "docker-compose.yml:168: service fetchmail: volumes must be a list, not null"]
+
+
+def test_mailu_stack_renders_like_docker_once_fixed():
+    """Ours on purpose, and so normalised away: env_file is read on the controller and
+    folded into environment (docker reads it where the CLI runs; the values agree), and an
+    .env value's quotes are stripped (docker keeps them in env_file values; this .env has
+    none)."""
+    variables = read_env(FIXTURES / "mailu" / ".env")
+    rendered = _compose.render([("docker-compose.yml", mailu_fixed())], variables)
     assert rendered["version"] == "3.2"
     assert rendered["services"]["front"]["image"] == "mailu/nginx:1.7"
     assert rendered["networks"] == {"default": {"external": {"name": "mailu_default"}}}
-    # docker refuses the published file: services.fetchmail.volumes must be a list.  We do no
-    # schema validation, so the null goes through; it was cut for the docker recording.
-    assert rendered["services"]["fetchmail"].pop("volumes") is None
     assert normalise(rendered, variables) == normalise(recorded_docker_output("mailu"))
 
 
@@ -760,23 +796,100 @@ def test_mailu_stack_needs_its_version_variable():
     assert all("variable VERSION is not set" in problem for problem in problems)
 
 
-@pytest.mark.skipif(shutil.which("docker") is None, reason="no docker client on this machine")
-@pytest.mark.parametrize("directory, names, env_name", [
-    ("haiku", ["stack.yml"], "stack.env"),
-    ("merge", ["base.yml", "override.yml"], "vars.env"),
-    ("mailu", ["docker-compose.yml"], ".env"),
-])
-def test_docker_reads_our_dump_as_it_read_the_originals(directory, names, env_name):
-    """What the stack module pipes to `docker stack deploy -c -`, read by docker's own loader
-    with an empty environment, means what docker made of the original files."""
-    rendered, _env = render_fixture(directory, names, env_name)
+def shell_env(directory, env_name):
+    """The variables of an .env file as `set -a; . ./.env` gives them to docker (the shell
+    is the oracle for .env files it can read: quotes, export, ${...})."""
+    result = subprocess.run(["sh", "-c", 'set -a; . ./"$1"; env -0', "sh", env_name],
+                            cwd=FIXTURES / directory, capture_output=True, text=True,
+                            check=True, env={"PATH": os.environ["PATH"]})
+    pairs = dict(item.split("=", 1) for item in result.stdout.split("\0") if "=" in item)
+    return {key: value for key, value in pairs.items() if key not in ("PATH", "PWD", "SHLVL", "_")}
+
+
+# (directory, files, env file, how docker gets the variables: exported "plain" lines, or
+# the "shell" sourcing the file -- Mailu's has a ";" that a shell would split on)
+STACKS = [
+    ("haiku", ["stack.yml"], "stack.env", "plain"),
+    ("merge", ["base.yml", "override.yml"], "vars.env", "plain"),
+    ("mailu", ["docker-compose.yml"], ".env", "plain"),
+    ("traefik", ["stack.yml"], ".env", "shell"),
+    ("overrides", ["stack.yml", "stack.prod.yml"], ".env", "shell"),
+]
+
+
+def render_stack(directory, names, env_name):
+    """Our rendering of a fixture stack, its .env read as the action plugin reads it."""
     if directory == "mailu":
-        del rendered["services"]["fetchmail"]["volumes"]  # as for the recording
-    # stack config renders locally; a socket that does not exist keeps any daemon out of it.
-    environment = {"PATH": os.environ["PATH"], "DOCKER_HOST": "unix:///nonexistent.sock"}
-    result = subprocess.run(["docker", "stack", "config", "-c", "-"], check=False,
-                            input=_compose.dump(rendered), capture_output=True, text=True,
-                            cwd=FIXTURES / directory, env=environment)
-    assert result.returncode == 0, result.stderr
-    assert normalise(yaml.safe_load(result.stdout)) == \
-        normalise(recorded_docker_output(directory))
+        return _compose.render([("docker-compose.yml", mailu_fixed())],
+                               read_env(FIXTURES / "mailu" / ".env"))
+    variables = _dotenv.read(str(FIXTURES / directory / env_name))
+    files = [(name, (FIXTURES / directory / name).read_text()) for name in names]
+    return _compose.render(files, variables)
+
+
+def test_our_env_files_read_as_the_shell_reads_them():
+    for directory in ("traefik", "overrides"):
+        assert _dotenv.read(str(FIXTURES / directory / ".env")) == shell_env(directory, ".env")
+
+
+def test_traefik_stack_renders_like_docker():
+    """Labels full of backticks, a bcrypt hash from .env whose "$" stay as they are, and
+    "$$" for a literal "${PREFIX}"."""
+    rendered = render_stack("traefik", ["stack.yml"], ".env")
+    labels = rendered["services"]["whoami"]["deploy"]["labels"]
+    assert labels["traefik.http.routers.whoami.rule"] == "Host(`whoami.apps.example.org`)"
+    assert labels["traefik.http.middlewares.strip.stripprefix.prefixes"] == "/${PREFIX},/static"
+    assert rendered["services"]["traefik"]["deploy"]["labels"][7].endswith(
+        "users=admin:$2y$05$Xr1Wfq3HcgZ0xjJZ9xg1EuQHk3I4f0d9Wc5m8m4yq0B5d5v0n7qQm")
+    assert normalise(rendered) == normalise(recorded_docker_output("traefik"))
+
+
+def test_override_stack_renders_like_docker():
+    """The override moves published port 8080 to another target and merges environment
+    list with mapping, secrets by source, volumes by target, deploy key by key."""
+    rendered = render_stack("overrides", ["stack.yml", "stack.prod.yml"], ".env")
+    app = rendered["services"]["app"]
+    assert app["ports"] == ["8080:81", "8443:443"]
+    assert app["secrets"][0] == {"source": "db_password", "target": "db_password",
+                                 "mode": 0o400}
+    assert rendered["services"]["redis"]["command"] == ["redis-server", "--appendonly", "yes"]
+    assert normalise(rendered) == normalise(recorded_docker_output("overrides"))
+
+
+def docker_variables(directory, env_name, how):
+    """The variables docker gets for a fixture, read without our parser."""
+    if how == "shell":
+        return shell_env(directory, env_name)
+    return read_env(FIXTURES / directory / env_name)
+
+
+@pytest.mark.skipif(not engines(), reason="no docker CLI on this machine")
+@pytest.mark.parametrize("engine", engines(), ids=repr)
+@pytest.mark.parametrize("directory, names, env_name, how", STACKS,
+                         ids=[stack[0] for stack in STACKS])
+def test_each_engine_reads_our_dump_as_it_reads_the_originals(engine, directory, names,
+                                                              env_name, how, tmp_path):
+    """What the stack module pipes to `docker stack deploy -c -` (JSON, every "$" doubled;
+    read with an empty environment) means what docker makes of the original files with the
+    .env exported; both equal the recording.  docker 20.10 has no `stack config`: it must
+    accept both."""
+    dumped = json.dumps(escape_dollars(render_stack(directory, names, env_name)))
+    originals = names
+    if directory == "mailu":
+        (tmp_path / "docker-compose.yml").write_text(mailu_fixed())
+        (tmp_path / ".env").write_text((FIXTURES / "mailu" / ".env").read_text())
+        cwd = tmp_path
+    else:
+        cwd = FIXTURES / directory
+    variables = docker_variables(directory, env_name, how)
+    if not engine.has_config:
+        assert engine.refusal(originals, variables=variables, cwd=cwd) is None
+        assert engine.refusal(["-"], stdin=dumped, cwd=cwd) is None
+        return
+    expected = normalise(recorded_docker_output(directory))
+    theirs, error = engine.config(originals, variables=variables, cwd=cwd)
+    assert error == ""
+    assert normalise(yaml.safe_load(theirs)) == expected
+    ours, error = engine.config(["-"], stdin=dumped, cwd=cwd)
+    assert error == ""
+    assert normalise(yaml.safe_load(ours)) == expected
