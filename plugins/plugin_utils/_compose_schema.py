@@ -209,6 +209,20 @@ def _unknown_keys(error):
             for key in unknown]
 
 
+# YAML 1.1 booleans: docker 20.10 and 26.1 read them as true/false, docker 28 and this
+# loader (YAML 1.2) as strings; a file meant for the older loaders needs true/false.
+YAML11_BOOLEANS = {"y", "yes", "n", "no", "on", "off"}
+
+
+def _yaml11_hint(error):
+    """A hint for a boolean field given a YAML 1.1 boolean word, else ""."""
+    if _KINDS["boolean"] in _types_of(error.schema) and isinstance(error.instance, str) \
+            and error.instance.lower() in YAML11_BOOLEANS:
+        return (' ("%s" is a string under YAML 1.2, as docker 28 reads it; write true or '
+                'false)' % error.instance)
+    return ""
+
+
 def _describe(error):
     """[(path, message)] for one schema error (one per unknown key, whose path ends with
     that key: its line is the one to show)."""
@@ -226,8 +240,9 @@ def _describe(error):
         return [(path, "must be %s, not %s" % (_say_either(_types_of(error.schema)),
                                                _kind_of(error.instance)))]
     if error.validator == "type":
-        return [(path, "must be %s, not %s" % (_say_either(_types_of(error.schema)),
-                                               _kind_of(error.instance)))]
+        return [(path, "must be %s, not %s%s" % (_say_either(_types_of(error.schema)),
+                                                 _kind_of(error.instance),
+                                                 _yaml11_hint(error)))]
     if error.validator == "format":
         return [(path, "%r is not a valid %s" % (error.instance, error.validator_value))]
     if error.validator == "uniqueItems":

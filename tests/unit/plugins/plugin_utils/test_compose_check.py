@@ -60,7 +60,8 @@ CASES = [
      ("schema", "must be a integer")),
     ("yes is no boolean in YAML 1.2",
      "    networks: [front]\nnetworks:\n  front: {driver: overlay, attachable: yes}\n",
-     ["s.yml:7: networks.front.attachable must be a boolean, not a string"],
+     ['s.yml:7: networks.front.attachable must be a boolean, not a string ("yes" is a '
+      'string under YAML 1.2, as docker 28 reads it; write true or false)'],
      ("yaml12", "networks.front.attachable must be a boolean")),
     ("same published port twice", '    ports: ["8080:80", "8080:81"]\n',
      ["s.yml:5: service web: ports[1]: published port 8080/tcp is already published by "
