@@ -447,6 +447,10 @@ def start_node(name, node, network, image, keys):
            "--label", f"{LABEL}={name}", "--network", network, "--ip", node["address"],
            *capability_args(),
            "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
+           # /proc/sys writable, as on a VM: engine 26 (Debian 13) sets IPv6 sysctls in each
+           # overlay's namespace and fails every task on a read-only /proc/sys ("failed to
+           # disable IPv6 on container's interface br0"). CLI-only (the API rejects it).
+           "--security-opt", "systempaths=unconfined",
            "--cgroupns=host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw",
            "--device", "/dev/fuse", "-v", "/var/lib/docker",
            "--tmpfs", "/run", "--tmpfs", "/run/lock", "--tmpfs", "/tmp",
