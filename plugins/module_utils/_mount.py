@@ -64,6 +64,11 @@ def mounted_at(mounts, path):
     return found[-1] if found else None
 
 
+def is_under(path, parent):
+    """path is parent or lies below it."""
+    return path == parent or path.startswith(parent.rstrip("/") + "/")
+
+
 def split_src(src):
     """(host, remote path) of host:/path; (None, None) when src is not of that form.
 
