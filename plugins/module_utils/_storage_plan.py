@@ -166,9 +166,11 @@ def volume_problems(volume, bricks, replica, arbiter):
     foreign = [h + ":" + p for h, p in have if (h, p) not in want]
     if foreign:
         problems.append("volume %s exists with bricks %s that are not storage nodes' bricks "
-                        "in the inventory; put those hosts back in the storage group, or "
-                        "take the bricks out (gluster volume remove-brick) - nothing was "
-                        "changed"
+                        "in the inventory; put those hosts back in the storage group, or, "
+                        "for a host that is gone, put it back in the inventory under its "
+                        "name and address and run playbooks/replace_node.yml -e old=NAME "
+                        "-e new=NEW -e confirm=yes (or playbooks/remove_node.yml -e "
+                        "node=NAME -e confirm=yes) - nothing was changed"
                         % (volume["name"], ", ".join(foreign)))
     if (volume.get("arbiter") or 0) != arbiter or (volume.get("replica") or 1) > replica:
         problems.append("volume %s exists as replica %s arbiter %s; the inventory asks for "
