@@ -9,8 +9,9 @@ export ANSIBLE_CONFIG := $(abspath ansible.cfg)
 LAB := $(PYTHON) tests/lab/lab.py
 LAB_INVENTORY := .lab/lab/inventory
 SANITY_ROOT := build/sanity/ansible_collections/swarmops/cluster
-MOLECULE_SCENARIOS ?= default workers lifecycle
+MOLECULE_SCENARIOS ?= default workers lifecycle first-manager
 # lifecycle: the day-2 playbooks in order on a 5-node lab (about 15 minutes on a calm machine).
+# first-manager: the first manager dies, is replaced, and the next one is removed (4-6 nodes).
 
 .PHONY: help venv cluster cluster-down site test unit sanity lint molecule test-vm vm-image bench build clean
 

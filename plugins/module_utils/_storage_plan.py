@@ -361,6 +361,20 @@ def mount_sources(nodes, layout, addresses, volume):
     return mounts
 
 
+def without_waiting(plan, layout, addresses, play_hosts, volume):
+    """The layout without the storage nodes outside the run that are not in the volume yet
+    (under --limit they have no glusterd or brick directory: they join when a run includes
+    them), each named in a warning."""
+    waiting = not_yet_provisioned(layout, addresses, play_hosts, volume)
+    if not waiting:
+        return layout
+    plan["warnings"].append("%s: in the storage group but outside this run and not in the "
+                            "volume yet; run site.yml with --limit %s to add it"
+                            % (", ".join(waiting), ",".join(waiting)))
+    return dict(layout, data=[n for n in layout["data"] if n not in waiting],
+                storage=[n for n in layout["storage"] if n not in waiting])
+
+
 def storage_plan(nodes, storage, probes, play_hosts, settings):
     """The storage plan: problems (each naming its fix), the layout, bricks, peers, mounts.
 
@@ -376,22 +390,16 @@ def storage_plan(nodes, storage, probes, play_hosts, settings):
         return plan
     addresses = {n["name"]: n["address"] for n in nodes}
     volume = find_volume(layout["storage"], probes, settings["volume"])
-    waiting = not_yet_provisioned(layout, addresses, play_hosts, volume)
-    if waiting:
-        # Under --limit, a storage node outside the run that is not in the volume yet has
-        # no glusterd or brick directory: it joins when a run includes it.
-        plan["warnings"].append("%s: in the storage group but outside this run and not in "
-                                "the volume yet; run site.yml with --limit %s to add it"
-                                % (", ".join(waiting), ",".join(waiting)))
-        layout = dict(layout, data=[n for n in layout["data"] if n not in waiting],
-                      storage=[n for n in layout["storage"] if n not in waiting])
+    layout = without_waiting(plan, layout, addresses, play_hosts, volume)
     bricks, replica, arbiter, force = brick_list(layout, addresses, settings, volume)
     by_address = {addresses[n]: n for n in layout["storage"]}
+    # The bricks of the run's hosts: (inventory name, address, path).
+    ours = [(by_address[b["host"]], b["host"], b["path"]) for b in bricks
+            if by_address[b["host"]] in play_hosts]
     plan["problems"] += (
         pool_problems(layout["storage"], addresses, probes)
         + volume_problems(volume, bricks, replica, arbiter)
-        + brick_dir_problems([(by_address[b["host"]], b["host"], b["path"]) for b in bricks
-                              if by_address[b["host"]] in play_hosts], probes, volume)
+        + brick_dir_problems(ours, probes, volume) + brick_mount_problems(ours, probes)
         + mount_point_problems([n for n in play_hosts if n in addresses], probes,
                                settings["mount_point"], settings["volume"]))
     if settings.get("two_node_arbiter"):
@@ -399,13 +407,11 @@ def storage_plan(nodes, storage, probes, play_hosts, settings):
             "swarmops_glusterfs_two_node_arbiter: the arbiter brick is on %s, a data node: "
             "when %s is down, the volume loses quorum and turns read-only. Add a third host "
             "and mark it swarmops_glusterfs_arbiter: true" % ((layout["data"][0],) * 2))
-    ours = [(by_address[b["host"]], b["host"], b["path"]) for b in bricks
-            if by_address[b["host"]] in play_hosts]
     probe_from = choose_probe_from(layout["storage"], probes, settings["volume"])
     plan["rejoin"], problems = rejoin_plan(reinstalled_nodes(ours, probes, volume),
                                            addresses, probe_from, probes.get(probe_from))
     reset, reset_problems = emptied_bricks(ours, probes, volume, force)
-    plan["problems"] += problems + reset_problems + brick_mount_problems(ours, probes)
+    plan["problems"] += problems + reset_problems
     plan.update(
         probe_from=probe_from, reset_bricks=reset,
         peers=[addresses[n] for n in layout["storage"]], bricks=bricks, replica=replica,

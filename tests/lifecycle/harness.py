@@ -627,7 +627,8 @@ class Suite:
     def wait_for_bricks(self, timeout=180):
         """(the bricks' verifier results, seconds until they held every file): self-heal
         copies files onto a new or reset brick in the background, so it gets some time."""
-        storage = self.lab.groups["storage"]
+        # Without a storage group the managers hold the bricks.
+        storage = self.lab.groups["storage"] or self.lab.managers
         started = time.monotonic()
         while True:
             results = verify(self.lab, self.ledger, storage, BRICK_DATA_DIR)
@@ -657,3 +658,39 @@ class Suite:
         waited = (f" (bricks complete after {results['bricks_complete_after_s']} s)"
                   if "bricks_complete_after_s" in results else "")
         print(f"{step}: {checked} files read back in {places}{waited}: {bad} lost or corrupt")
+
+
+# --- the swarm as a manager sees it, and the lab's layout ------------------------------------
+
+def check_layout(lab, wanted, scenario):
+    """Fail unless the lab has the (managers, workers, storage) a suite starts from (not
+    when resuming: the earlier steps changed it)."""
+    if os.environ.get("SWARMOPS_LIFECYCLE_FROM"):
+        return
+    layout = (lab.managers, lab.groups["swarm_workers"], lab.groups["storage"])
+    if layout != tuple(wanted):
+        raise HarnessError(f"lab {lab.name} has managers, workers, storage {layout}; the "
+                           f"suite starts from {tuple(wanted)} ({scenario}), converged")
+
+
+def swarm_nodes(suite, manager="node1"):
+    """{hostname: (status, manager status)} of the swarm's nodes, read on a manager."""
+    out = on_node(suite.lab, manager, "docker node ls --format "
+                  "'{{.Hostname}} {{json .ManagerStatus}} {{.Status}}'")
+    nodes = {}
+    for line in out.splitlines():
+        name, manager_status, status = line.split(" ", 2)
+        nodes[name] = (status, json.loads(manager_status) or "")
+    return nodes
+
+
+def hostname(suite, node):
+    """The swarm's hostname of an inventory node (the lab's: LAB-NODE)."""
+    return f"{suite.lab.name}-{node}"
+
+
+def wait_down(suite, node, manager="node1"):
+    """Wait until the swarm (read on a manager) sees a stopped node as down, as it sees a
+    host that died."""
+    wait_until(f"the swarm to see {node} down", lambda: swarm_nodes(suite, manager).get(
+        hostname(suite, node), ("",))[0] == "Down", timeout=120)
