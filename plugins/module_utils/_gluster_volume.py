@@ -360,8 +360,13 @@ def plan_removal(current, desired, addresses):
                         % (current["name"], ", ".join(b["name"] for s in per_set.values()
                                                       for b in s), "; ".join(problems)))
     count = len(next(iter(per_set.values())))
-    return [{"action": "remove-brick", "replica": current["replica"] - count, "force": True,
-             "bricks": [b["name"] for index in sorted(per_set) for b in per_set[index]]}]
+    bricks = [b for index in sorted(per_set) for b in per_set[index]]
+    action = {"action": "remove-brick", "replica": current["replica"] - count, "force": True,
+              "bricks": [b["name"] for b in bricks]}
+    named = [pool_brick_name(b, current.get("pool")) for b in bricks]
+    if named != action["bricks"]:
+        action["bricks_as"] = named  # as the pool knows their nodes (pool_brick_name)
+    return [action]
 
 
 def pool_brick_name(brick, pool):
@@ -556,8 +561,8 @@ def command_of(name, action):
         return ["volume", kind, name, action.get("old_as") or action["old"], action["new"],
                 "commit", "force"]
     if kind == "remove-brick":
-        return ["volume", kind, name, "replica", str(action["replica"])] + action["bricks"] \
-            + ["force"]
+        return ["volume", kind, name, "replica", str(action["replica"])] + \
+            (action.get("bricks_as") or action["bricks"]) + ["force"]
     if kind in ("create", "add-brick"):
         layout = ["replica", str(action["replica"])] if (action["replica"] or 1) > 1 else []
         layout += ["arbiter", "1"] if layout and action.get("arbiter") else []

@@ -89,6 +89,7 @@ options:
         when that name is not the brick's host (a peer probed from the first node knows it
         by the name its address resolved to), so a new peer that cannot resolve the brick's
         address still finds it (else glusterd fails C(brick ... does not exist in volume)).
+        O(remove_bricks) names them the same way.
       - Used by C(playbooks/replace_node.yml). The old brick's data stays on its host.
     type: list
     elements: dict
@@ -324,7 +325,7 @@ def main():
         current = read_volume(module, params["name"])
         if current and params["reset_bricks"]:
             current["offline"] = offline_bricks(module, current)
-        if current and params["replace_bricks"]:
+        if current and (params["replace_bricks"] or params["remove_bricks"]):
             current["pool"] = parse_pool_list(run_gluster(module, ["pool", "list"]))
         listed = (params["bricks"] or []) + (params["remove_bricks"] or []) + \
             (params["reset_bricks"] or []) + \

@@ -555,6 +555,16 @@ def test_a_dead_first_nodes_brick_is_named_as_the_pool_knows_its_node():
         "bricks"]] == ["10.213.0.15:" + brick, "10.213.0.12:" + brick, "10.213.0.13:" + brick]
 
 
+def test_a_dead_first_nodes_brick_is_removed_under_the_name_the_pool_knows():
+    brick = "/srv/gluster/dockerdir/brick"
+    [action] = gv.plan_volume(first_node_dead(), desired(
+        force=False, allow_split_brain=True,
+        remove_bricks=[{"host": "10.213.0.11", "path": brick}]), {})
+    assert action["bricks"] == ["10.213.0.11:" + brick]
+    assert gv.command_of("dockerdir", action) == [
+        "volume", "remove-brick", "dockerdir", "replica", "2", "node1:" + brick, "force"]
+
+
 def test_a_brick_whose_node_the_pool_knows_by_its_address_keeps_its_name():
     brick = "/srv/gluster/dockerdir/brick"
     actions = gv.plan_volume(first_node_dead(), desired(force=False, replace_bricks=[
