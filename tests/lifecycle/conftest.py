@@ -91,8 +91,9 @@ def fixture_lab():
 @pytest.fixture(name="ledger", scope="session")
 def fixture_ledger(lab):
     """Every file written to the shared volume so far, with its checksum (when resuming:
-    the files node1 reads there now)."""
+    the files the first running node reads there now)."""
     ledger = harness.Ledger()
     if RESUME:
-        ledger.files = harness.read_checksums(lab, "node1", harness.DATA_DIR)
+        reader = next(n for n in lab.nodes if lab.running(n))
+        ledger.files = harness.read_checksums(lab, reader, harness.DATA_DIR)
     return ledger
