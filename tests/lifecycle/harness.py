@@ -265,20 +265,23 @@ def run_playbook(lab, playbook, *options, storage=None, timeout=1800):
 
 def failure_message(output, lines=16):
     """The first failed task's name and its msg, as the report quotes a refusal."""
-    # Not "fatal: [h]: UNREACHABLE!": a dead node's read is ignored by the day-2 playbooks.
-    found = re.search(r"^(fatal|failed): \[.*\]: FAILED!.*$", output, re.MULTILINE)
-    if not found:
-        return output.strip().splitlines()[-1:]
-    task = re.findall(r"^TASK \[(.*?)\]", output[:found.start()], re.MULTILINE)
-    message, in_msg = [], False
-    for line in output[found.end():].splitlines()[1:lines]:
-        if not line.startswith(" "):
-            break  # the result's YAML ends where the next unindented line starts
-        key = re.match(r" {4}(\w+):", line)
-        in_msg = (key.group(1) == "msg") if key else in_msg
-        if in_msg:
-            message.append(line.strip())
-    return task[-1:] + message
+    # Not "fatal: [h]: UNREACHABLE!": a dead node's read is ignored by the day-2 playbooks;
+    # nor a failure followed by "...ignoring" (site.yml's reach of a dead host).
+    for found in re.finditer(r"^(fatal|failed): \[.*\]: FAILED!.*$", output, re.MULTILINE):
+        result = output[found.end():].splitlines()[1:]
+        end = next((i for i, line in enumerate(result) if not line.startswith(" ")),
+                   len(result))
+        if end < len(result) and result[end].startswith("...ignoring"):
+            continue
+        task = re.findall(r"^TASK \[(.*?)\]", output[:found.start()], re.MULTILINE)
+        message, in_msg = [], False
+        for line in result[:min(end, lines - 1)]:
+            key = re.match(r" {4}(\w+):", line)
+            in_msg = (key.group(1) == "msg") if key else in_msg
+            if in_msg:
+                message.append(line.strip())
+        return task[-1:] + message
+    return output.strip().splitlines()[-1:]
 
 
 def changed_tasks(output):
