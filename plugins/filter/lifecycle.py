@@ -110,10 +110,11 @@ def dead_node_problems(nodes, hostvars, hosts, storage, inventory_sources=(),
         result = (hostvars.get(name) or {}).get(register) or {}
         if result.get("failed") or result.get("unreachable"):
             dead[name] = " ".join(str(result.get("msg") or "unreachable").split())
-    data = [n for n in storage if not (hostvars.get(n) or {}).get("swarmops_glusterfs_arbiter")]
-    inventory = inventory_sources[0] if inventory_sources else "INVENTORY"
-    return judge_dead_nodes(dead, nodes, probes_from_hostvars(hostvars, [n["name"] for n in nodes]),
-                            data, inventory)
+    data = [n for n in storage
+            if not (hostvars.get(n) or {}).get("swarmops_glusterfs_arbiter")]
+    probes = probes_from_hostvars(hostvars, [n["name"] for n in nodes])
+    return judge_dead_nodes(dead, nodes, probes, data,
+                            inventory_sources[0] if inventory_sources else "INVENTORY")
 
 
 class FilterModule:
