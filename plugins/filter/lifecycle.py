@@ -9,7 +9,8 @@ from __future__ import annotations
 from ansible_collections.swarmops.cluster.plugins.module_utils._cluster_plan import (
     probes_from_hostvars)
 from ansible_collections.swarmops.cluster.plugins.module_utils._lifecycle import (
-    removal_plan as plan_removal, removal_targets, replacement_plan as plan_replacement)
+    dead_node_problems as judge_dead_nodes, removal_plan as plan_removal, removal_targets,
+    replacement_plan as plan_replacement)
 
 
 def surviving_host(candidates, probes, leaving, wanted):
@@ -99,10 +100,27 @@ def removal_plan(nodes, node, hostvars, swarm_read, storage_host, storage,
     return dict(plan, mount_point=mount_point)
 
 
+def dead_node_problems(nodes, hostvars, hosts, storage, inventory_sources=(),
+                       register="_swarmops_docker_reached"):
+    """Hosts of the run that preflight could not reach (wait_for_connection, registered as
+    `register`, failed), each with the playbook that gets the cluster going without it
+    (see _lifecycle)."""
+    dead = {}
+    for name in hosts:
+        result = (hostvars.get(name) or {}).get(register) or {}
+        if result.get("failed") or result.get("unreachable"):
+            dead[name] = " ".join(str(result.get("msg") or "unreachable").split())
+    data = [n for n in storage
+            if not (hostvars.get(n) or {}).get("swarmops_glusterfs_arbiter")]
+    probes = probes_from_hostvars(hostvars, [n["name"] for n in nodes])
+    return judge_dead_nodes(dead, nodes, probes, data,
+                            inventory_sources[0] if inventory_sources else "INVENTORY")
+
+
 class FilterModule:
     """swarmops.cluster day-2 plans."""
 
     def filters(self):
         """The filters this plugin provides."""
         return {"lifecycle_hosts": lifecycle_hosts, "removal_plan": removal_plan,
-                "replacement_plan": replacement_plan}
+                "replacement_plan": replacement_plan, "dead_node_problems": dead_node_problems}

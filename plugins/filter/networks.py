@@ -12,14 +12,18 @@ from ansible_collections.swarmops.cluster.plugins.module_utils._cluster_plan imp
     probes_from_hostvars)
 
 
-def network_preflight(networks, hostvars, nodes, pool=None, size=24, manager=None):
+def network_preflight(networks, hostvars, nodes, pool=None, size=24, manager=None,
+                      retired=()):
     """{problems, ingress, known, subnets, swarm, config}: the network list judged against
     every node's facts, each network's subnets, and the network module calls still needed:
     swarm (on MANAGER) and config ({host: config-only networks}).
 
     nodes: the inventory names of the cluster's nodes; pool/size: the swarm's default
-    address pool (to predict the ingress subnet before the swarm exists).
+    address pool (to predict the ingress subnet before the swarm exists); retired: hosts
+    being replaced or removed (swarmops_retired), whose macvlan entries are moot.
     """
+    networks = [dict(net, nodes={h: c for h, c in net["nodes"].items() if h not in retired})
+                if isinstance(net.get("nodes"), dict) else net for net in networks]
     probes = probes_from_hostvars(hostvars, list(nodes))
     ingress = ingress_subnet(probes, pool or [], size)
     existing = existing_networks(probes)

@@ -114,6 +114,23 @@ def engine_problems(name, probe):
     return problems
 
 
+def hostname_problems(nodes, probes):
+    """Hosts that share a host name: the engine names swarm nodes by it, so two of them
+    are told apart only by id and address, and a person reading `docker node ls` cannot."""
+    seen, problems = {}, []
+    for node in nodes:
+        hostname = (probes.get(node["name"]) or {}).get("hostname")
+        if not hostname:
+            continue
+        if hostname in seen:
+            problems.append("%s and %s share the host name %s; give each host its own "
+                            "(hostnamectl set-hostname) and restart its engine - nothing "
+                            "was changed" % (seen[hostname], node["name"], hostname))
+        else:
+            seen[hostname] = node["name"]
+    return problems
+
+
 def swarm_of(probe):
     """The node's swarm state from its probe; None when unknown or the engine is down."""
     return ((probe or {}).get("engine") or {}).get("swarm")
@@ -209,6 +226,7 @@ def swarm_plan(nodes, probes, play_hosts, port=SWARM_PORT):
         problems += host_address_problems(node, probe.get("addresses") or [])
         problems += engine_down_problems(node["name"], probe)
         problems += swarm_state_problems(node, probe)
+    problems += hostname_problems(nodes, probes)
     ids = cluster_ids(nodes, probes)
     if len(ids) > 1:
         problems.append("the inventory's hosts are managers of different swarms: %s; make "

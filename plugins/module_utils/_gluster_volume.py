@@ -360,12 +360,37 @@ def plan_removal(current, desired, addresses):
                         % (current["name"], ", ".join(b["name"] for s in per_set.values()
                                                       for b in s), "; ".join(problems)))
     count = len(next(iter(per_set.values())))
-    return [{"action": "remove-brick", "replica": current["replica"] - count, "force": True,
-             "bricks": [b["name"] for index in sorted(per_set) for b in per_set[index]]}]
+    bricks = [b for index in sorted(per_set) for b in per_set[index]]
+    action = {"action": "remove-brick", "replica": current["replica"] - count, "force": True,
+              "bricks": [b["name"] for b in bricks]}
+    named = [pool_brick_name(b, current.get("pool")) for b in bricks]
+    if named != action["bricks"]:
+        action["bricks_as"] = named  # as the pool knows their nodes (pool_brick_name)
+    return [action]
+
+
+def pool_brick_name(brick, pool):
+    """How to name a volume's brick in a command so that every peer finds it.
+
+    Each peer maps a brick's host to one of its own peer entries: by a name it knows the
+    peer by, else by resolving both. A peer probed in after the brick's node died (its
+    replacement) knows that node only by the names the probing node passed on, which are
+    the names that node learned when it was probed from the dead one: the name its
+    address resolved to there (its /etc/hosts), not the brick's address, and the new peer
+    cannot resolve it ("brick ... does not exist in volume"). Named by the running node's
+    own name for the peer (pool: its ``pool list``), the brick is matched by name on the
+    peers it told and by resolution on the others, then by its UUID and path.
+    """
+    peer = next((p for p in pool or [] if not p["self"] and p["uuid"] == brick.get("uuid")),
+                None)
+    if peer is None or brick["host"] in peer["hostnames"]:
+        return brick["name"]
+    return "%s:%s" % (peer["hostname"], brick["path"])
 
 
 def plan_replacements(current, desired, addresses):
-    """replace-brick actions for the pairs whose old brick the volume still has.
+    """replace-brick actions for the pairs whose old brick the volume still has; the old
+    brick named as the pool knows its node (pool_brick_name, current["pool"]).
 
     A pair whose new brick is in the volume and old one is not was done already (a re-run
     changes nothing); a new brick already in the volume beside the old one, or neither in
@@ -383,8 +408,12 @@ def plan_replacements(current, desired, addresses):
     for pair in desired["replace_bricks"]:
         old, new = held(pair["old"]), held(pair["new"])
         if old and not new:
+            brick = next(b for b in current["bricks"] if b["name"] == old)
             actions.append({"action": "replace-brick", "old": old,
                             "new": brick_name(pair["new"])})
+            named = pool_brick_name(brick, current.get("pool"))
+            if named != old:
+                actions[-1]["old_as"] = named
         elif not new or old:
             problems.append("%s -> %s: the volume holds %s" % (
                 brick_name(pair["old"]), brick_name(pair["new"]),
@@ -529,10 +558,11 @@ def command_of(name, action):
     """The gluster argv (after 'gluster --mode=script --xml') of one action."""
     kind = action["action"]
     if kind == "replace-brick":
-        return ["volume", kind, name, action["old"], action["new"], "commit", "force"]
+        return ["volume", kind, name, action.get("old_as") or action["old"], action["new"],
+                "commit", "force"]
     if kind == "remove-brick":
-        return ["volume", kind, name, "replica", str(action["replica"])] + action["bricks"] \
-            + ["force"]
+        return ["volume", kind, name, "replica", str(action["replica"])] + \
+            (action.get("bricks_as") or action["bricks"]) + ["force"]
     if kind in ("create", "add-brick"):
         layout = ["replica", str(action["replica"])] if (action["replica"] or 1) > 1 else []
         layout += ["arbiter", "1"] if layout and action.get("arbiter") else []

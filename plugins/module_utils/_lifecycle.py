@@ -301,3 +301,42 @@ def replacement_plan(old, new, nodes, cluster, options):
                                 " (playbooks/recover.yml rebuilds lost managers)" % old)
     plan["steps"] = replacement_steps(plan)
     return plan
+
+
+def fresh_stand_in(dead, nodes, probes):
+    """An inventory host that could take a dead node's place: same role, answered, in no
+    swarm (added to the inventory for the replacement). None when there is none."""
+    role = next(n["manager"] for n in nodes if n["name"] == dead)
+    for node in nodes:
+        probe = probes.get(node["name"])
+        swarm = ((probe or {}).get("engine") or {}).get("swarm") or {}
+        if node["manager"] == role and probe is not None and \
+                swarm.get("state", "inactive") == "inactive":
+            return node["name"]
+    return None
+
+
+def dead_node_problems(dead, nodes, probes, storage, inventory="INVENTORY"):
+    """Why site.yml stops on hosts that do not answer, each naming the playbook that gets
+    the cluster going again with that host gone, with the exact options.
+
+    dead: {name: why it did not answer}; storage: the storage nodes' names (their data
+    nodes without the arbiter). A node whose loss leaves two data copies is removed only
+    with allow_split_brain; a stand-in is any answering host of its role in no swarm.
+    """
+    problems = []
+    for name, why in sorted(dead.items()):
+        new = fresh_stand_in(name, nodes, probes)
+        split = name in storage and len(storage) - 1 == 2
+        replace = "ansible-playbook -i %s playbooks/replace_node.yml -e old=%s -e new=%s " \
+                  "-e confirm=yes" % (inventory, name, new or "NEW")
+        remove = "ansible-playbook -i %s playbooks/remove_node.yml -e node=%s%s " \
+                 "-e confirm=yes" % (inventory, name,
+                                     " -e allow_split_brain=yes" if split else "")
+        problems.append(
+            "%s does not answer (%s). If it only restarted, bring it back and run site.yml "
+            "again. If it is gone for good, put %s in its place: %s; or take it out: %s "
+            "(then delete it from the inventory) - nothing was changed"
+            % (name, why, new if new else "a fresh host (add it to the inventory in "
+               "%s's groups as NEW)" % name, replace, remove))
+    return problems

@@ -64,6 +64,11 @@ def mounted_at(mounts, path):
     return found[-1] if found else None
 
 
+def is_under(path, parent):
+    """path is parent or lies below it."""
+    return path == parent or path.startswith(parent.rstrip("/") + "/")
+
+
 def split_src(src):
     """(host, remote path) of host:/path; (None, None) when src is not of that form.
 
@@ -227,9 +232,20 @@ def plan_fstab(text, path, line):
     return "".join(out)
 
 
+def live_source(fstype, src):
+    """What of a mount source the live mount depends on. A glusterfs server only hands out
+    the volume file when the mount starts (like backup-volfile-servers): the live mount is
+    the volume's whichever server that was, and one mounted from a storage node that has
+    since died or left stays as good as a new one from another server."""
+    if fstype in ("glusterfs",) + MOUNTED_FSTYPES["glusterfs"]:
+        return split_src(src)[1] or src
+    return src
+
+
 def is_expected(params, mount):
-    """What is mounted is src with the fstype's mounted name."""
-    return mount["source"] == params["src"] and \
+    """What is mounted is src (for glusterfs: its volume) with the fstype's mounted name."""
+    return live_source(params["fstype"], mount["source"]) == \
+        live_source(params["fstype"], params["src"]) and \
         mount["fstype"] in MOUNTED_FSTYPES[params["fstype"]]
 
 
@@ -263,10 +279,12 @@ MOUNT_TIME_ONLY = ("_netdev", "x-systemd.", "backup-volfile-servers=", "defaults
 
 
 def needs_remount(fstab_text, path, line):
-    """The new line changes the live mount: its source, type or a runtime option."""
+    """The new line changes the live mount: its source (live_source), type or a runtime
+    option."""
     def runtime(fields):
         opts = fields[3].split(",") if len(fields) > 3 else []
-        return (unescape(fields[0]), fields[2] if len(fields) > 2 else None,
+        fstype = fields[2] if len(fields) > 2 else None
+        return (live_source(fstype, unescape(fields[0])), fstype,
                 sorted(o for o in opts if not o.startswith(MOUNT_TIME_ONLY)))
     old = [ln.split() for ln in fstab_text.splitlines() if fstab_path_of(ln) == path]
     return not old or runtime(old[0]) != runtime(line.split())

@@ -21,7 +21,7 @@ from ansible_collections.swarmops.cluster.plugins.module_utils._gluster_peer imp
 from ansible_collections.swarmops.cluster.plugins.module_utils._gluster_volume import (
     parse_volume_info)
 from ansible_collections.swarmops.cluster.plugins.module_utils._mount import (
-    mounted_at, parse_mountinfo, read_text)
+    fstab_path_of, is_under, mounted_at, parse_mountinfo, read_text)
 from ansible_collections.swarmops.cluster.plugins.module_utils._network import parse_network
 from ansible_collections.swarmops.cluster.plugins.module_utils._swarm import read_local
 
@@ -225,10 +225,29 @@ def read_gluster(module):
     return state
 
 
+def placement(path, mounts, fstab_text):
+    """Which filesystem a path is (or, missing, would be) on, and the fstab mount points
+    above it that are not mounted.
+
+    filesystem: the mount point of the innermost mount holding the path ("/" is the root
+    filesystem, where glusterd refuses a brick without force). unmounted: a disk meant to
+    hold the path whose fstab line did not mount (at boot, say); a directory made there
+    now would land on the filesystem below and fill it.
+    """
+    mounted = {m["mount_point"] for m in mounts}
+    holders = [p for p in mounted if p.startswith("/") and is_under(path, p)]
+    listed = [fstab_path_of(line) for line in fstab_text.splitlines()]
+    return {"filesystem": max(holders, key=len) if holders else None,
+            "unmounted": sorted({p for p in listed if p and p.startswith("/")
+                                 and is_under(path, p) and p not in mounted})}
+
+
 def read_paths(paths):
     """What preflight judges of brick directories and mount points, path by path."""
     mounts = parse_mountinfo(read_text("/proc/self/mountinfo"))
-    return {path: read_path(path, mounted_at(mounts, path)) for path in paths}
+    fstab = read_text("/etc/fstab")
+    return {path: dict(read_path(path, mounted_at(mounts, path)),
+                       **placement(path, mounts, fstab)) for path in paths}
 
 
 def read_path(path, mount):

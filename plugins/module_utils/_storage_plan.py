@@ -18,7 +18,7 @@ from __future__ import annotations
 from ansible_collections.swarmops.cluster.plugins.module_utils._gluster_volume import (
     PlanError, plan_volume)
 from ansible_collections.swarmops.cluster.plugins.module_utils._mount import (
-    MOUNTED_FSTYPES, option_problems)
+    MOUNTED_FSTYPES, is_under, option_problems)
 
 GID_RANGE = (100, 999)
 
@@ -85,11 +85,6 @@ def path_problems(settings):
                             "brick under its own volume's mount loops; put bricks elsewhere "
                             "(swarmops_glusterfs_%s)" % (brick, mount, key))
     return problems
-
-
-def is_under(path, parent):
-    """path is parent or lies below it."""
-    return path == parent or path.startswith(parent.rstrip("/") + "/")
 
 
 def brick_list(layout, addresses, settings, volume):
@@ -171,9 +166,11 @@ def volume_problems(volume, bricks, replica, arbiter):
     foreign = [h + ":" + p for h, p in have if (h, p) not in want]
     if foreign:
         problems.append("volume %s exists with bricks %s that are not storage nodes' bricks "
-                        "in the inventory; put those hosts back in the storage group, or "
-                        "take the bricks out (gluster volume remove-brick) - nothing was "
-                        "changed"
+                        "in the inventory; put those hosts back in the storage group, or, "
+                        "for a host that is gone, put it back in the inventory under its "
+                        "name and address and run playbooks/replace_node.yml -e old=NAME "
+                        "-e new=NEW -e confirm=yes (or playbooks/remove_node.yml -e "
+                        "node=NAME -e confirm=yes) - nothing was changed"
                         % (volume["name"], ", ".join(foreign)))
     if (volume.get("arbiter") or 0) != arbiter or (volume.get("replica") or 1) > replica:
         problems.append("volume %s exists as replica %s arbiter %s; the inventory asks for "
@@ -254,20 +251,47 @@ def rejoin_plan(names, addresses, source, source_probe):
     return rejoin, problems
 
 
-def emptied_bricks(storage_bricks, probes, volume):
-    """Bricks of the volume whose directory, as a node that answers read it, has no
-    volume-id (a reinstalled host, a new disk): the volume takes them back with
-    reset-brick. A directory the read did not cover is left alone."""
+def brick_mount_problems(storage_bricks, probes):
+    """Bricks under an fstab mount point that is not mounted: the brick's disk did not
+    mount, and a brick made now would land on the filesystem below it (the root
+    filesystem, which a heal would fill). storage_bricks: (name, address, path)."""
+    problems = []
+    for name, _address, path in storage_bricks:
+        state = ((probes.get(name) or {}).get("paths") or {}).get(path) or {}
+        for mount_point in state.get("unmounted") or []:
+            problems.append("%s: the brick directory %s lies under %s, which /etc/fstab "
+                            "lists but is not mounted (its disk did not mount?); mount it "
+                            "(mount %s; journalctl -b says why it failed at boot) and run "
+                            "again - nothing was changed" % (name, path, mount_point,
+                                                              mount_point))
+    return problems
+
+
+def emptied_bricks(storage_bricks, probes, volume, force):
+    """(bricks, problems): bricks of the volume whose directory, as a node that answers read
+    it, has no volume-id (a reinstalled host, a new disk): the volume takes them back with
+    reset-brick. A directory the read did not cover is left alone; one under an fstab mount
+    that is not mounted is brick_mount_problems'; one on the root filesystem is taken back
+    only with force, as glusterd makes a brick there only with force."""
     in_volume = {(b["host"], b["path"]) for b in (volume or {}).get("bricks") or []}
-    emptied = []
+    emptied, problems = [], []
     for name, address, path in storage_bricks:
         probe = probes.get(name)
         if probe is None or (address, path) not in in_volume:
             continue
         state = (probe.get("paths") or {}).get(path)
-        if state is not None and not state.get("volume_id"):
-            emptied.append({"host": address, "path": path})
-    return emptied
+        if state is None or state.get("volume_id") or state.get("unmounted"):
+            continue
+        if state.get("filesystem") == "/" and not force:
+            problems.append("%s: the brick %s of volume %s is %s on the root filesystem; "
+                            "mount the disk that held it (and add it to /etc/fstab), or set "
+                            "swarmops_glusterfs_force: true to rebuild the brick on the root "
+                            "filesystem - nothing was changed"
+                            % (name, path, volume["name"], "empty" if state.get("exists")
+                               else "missing"))
+            continue
+        emptied.append({"host": address, "path": path})
+    return emptied, problems
 
 
 def mount_point_problems(nodes, probes, mount_point, volume):
@@ -337,6 +361,20 @@ def mount_sources(nodes, layout, addresses, volume):
     return mounts
 
 
+def without_waiting(plan, layout, addresses, play_hosts, volume):
+    """The layout without the storage nodes outside the run that are not in the volume yet
+    (under --limit they have no glusterd or brick directory: they join when a run includes
+    them), each named in a warning."""
+    waiting = not_yet_provisioned(layout, addresses, play_hosts, volume)
+    if not waiting:
+        return layout
+    plan["warnings"].append("%s: in the storage group but outside this run and not in the "
+                            "volume yet; run site.yml with --limit %s to add it"
+                            % (", ".join(waiting), ",".join(waiting)))
+    return dict(layout, data=[n for n in layout["data"] if n not in waiting],
+                storage=[n for n in layout["storage"] if n not in waiting])
+
+
 def storage_plan(nodes, storage, probes, play_hosts, settings):
     """The storage plan: problems (each naming its fix), the layout, bricks, peers, mounts.
 
@@ -352,22 +390,16 @@ def storage_plan(nodes, storage, probes, play_hosts, settings):
         return plan
     addresses = {n["name"]: n["address"] for n in nodes}
     volume = find_volume(layout["storage"], probes, settings["volume"])
-    waiting = not_yet_provisioned(layout, addresses, play_hosts, volume)
-    if waiting:
-        # Under --limit, a storage node outside the run that is not in the volume yet has
-        # no glusterd or brick directory: it joins when a run includes it.
-        plan["warnings"].append("%s: in the storage group but outside this run and not in "
-                                "the volume yet; run site.yml with --limit %s to add it"
-                                % (", ".join(waiting), ",".join(waiting)))
-        layout = dict(layout, data=[n for n in layout["data"] if n not in waiting],
-                      storage=[n for n in layout["storage"] if n not in waiting])
+    layout = without_waiting(plan, layout, addresses, play_hosts, volume)
     bricks, replica, arbiter, force = brick_list(layout, addresses, settings, volume)
     by_address = {addresses[n]: n for n in layout["storage"]}
+    # The bricks of the run's hosts: (inventory name, address, path).
+    ours = [(by_address[b["host"]], b["host"], b["path"]) for b in bricks
+            if by_address[b["host"]] in play_hosts]
     plan["problems"] += (
         pool_problems(layout["storage"], addresses, probes)
         + volume_problems(volume, bricks, replica, arbiter)
-        + brick_dir_problems([(by_address[b["host"]], b["host"], b["path"]) for b in bricks
-                              if by_address[b["host"]] in play_hosts], probes, volume)
+        + brick_dir_problems(ours, probes, volume) + brick_mount_problems(ours, probes)
         + mount_point_problems([n for n in play_hosts if n in addresses], probes,
                                settings["mount_point"], settings["volume"]))
     if settings.get("two_node_arbiter"):
@@ -375,14 +407,13 @@ def storage_plan(nodes, storage, probes, play_hosts, settings):
             "swarmops_glusterfs_two_node_arbiter: the arbiter brick is on %s, a data node: "
             "when %s is down, the volume loses quorum and turns read-only. Add a third host "
             "and mark it swarmops_glusterfs_arbiter: true" % ((layout["data"][0],) * 2))
-    ours = [(by_address[b["host"]], b["host"], b["path"]) for b in bricks
-            if by_address[b["host"]] in play_hosts]
     probe_from = choose_probe_from(layout["storage"], probes, settings["volume"])
     plan["rejoin"], problems = rejoin_plan(reinstalled_nodes(ours, probes, volume),
                                            addresses, probe_from, probes.get(probe_from))
-    plan["problems"] += problems
+    reset, reset_problems = emptied_bricks(ours, probes, volume, force)
+    plan["problems"] += problems + reset_problems
     plan.update(
-        probe_from=probe_from, reset_bricks=emptied_bricks(ours, probes, volume),
+        probe_from=probe_from, reset_bricks=reset,
         peers=[addresses[n] for n in layout["storage"]], bricks=bricks, replica=replica,
         arbiter_count=arbiter, force=force, volume_exists=volume is not None,
         addresses={n: addresses[n] for n in addresses},

@@ -113,19 +113,29 @@ def plan_absent(node, force):
     return [{"action": "remove", "node_id": node["ID"], "force": state != "down"}]
 
 
-def plan_stale(nodes, node):
-    """Remove actions for the down entries a reinstalled host left behind: same hostname or
-    address as the live node, another ID. A manager entry is demoted first (the engine
-    removes no raft member)."""
-    if node is None:
-        return []
+def address_of(node):
+    """The address a node entry was last seen on; None when the engine does not know it.
+
+    A manager's Status.Addr can be 0.0.0.0 (the engine then knows it by its raft address)."""
     addr = (node.get("Status") or {}).get("Addr")
+    if addr and addr != "0.0.0.0":
+        return addr
+    raft = (node.get("ManagerStatus") or {}).get("Addr") or ""
+    return raft.rsplit(":", 1)[0].strip("[]") or None
+
+
+def plan_stale(nodes, node):
+    """Remove actions for the down entries a reinstalled host left behind: the live node's
+    address, another ID. A hostname proves nothing (two hosts may share a default one, and
+    the other may only be rebooting). A manager entry is demoted first (the engine removes
+    no raft member)."""
+    addr = address_of(node) if node is not None else None
+    if addr is None:
+        return []
     actions = []
     for other in nodes:
-        if other["ID"] == node["ID"] or (other.get("Status") or {}).get("State") != "down":
-            continue
-        if hostname_of(other) != hostname_of(node) and \
-                (other.get("Status") or {}).get("Addr") != addr:
+        if other["ID"] == node["ID"] or (other.get("Status") or {}).get("State") != "down" \
+                or address_of(other) != addr:
             continue
         if other.get("ManagerStatus"):
             if not quorum_after_removal([summarize_node(n) for n in nodes],

@@ -85,6 +85,11 @@ options:
         C(heal NAME full) so the new, empty brick gets every file from its replica set).
         The old brick's host may be dead; the new brick's host must be in the pool with the
         brick directory made. A pair already done is skipped.
+      - The old brick is named in the command as this node's C(pool list) knows its node
+        when that name is not the brick's host (a peer probed from the first node knows it
+        by the name its address resolved to), so a new peer that cannot resolve the brick's
+        address still finds it (else glusterd fails C(brick ... does not exist in volume)).
+        O(remove_bricks) names them the same way.
       - Used by C(playbooks/replace_node.yml). The old brick's data stays on its host.
     type: list
     elements: dict
@@ -279,7 +284,9 @@ volume:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.swarmops.cluster.plugins.module_utils._gluster import (
-    GlusterError, fail, resolve_names)
+    GlusterError, fail, resolve_names, run_gluster)
+from ansible_collections.swarmops.cluster.plugins.module_utils._gluster_peer import (
+    parse_pool_list)
 from ansible_collections.swarmops.cluster.plugins.module_utils._gluster_volume import (
     PlanError, apply_actions, describe, offline_bricks, plan_volume, predict_volume,
     read_volume, started_bricks, wait_bricks_online, wanted_options)
@@ -318,6 +325,8 @@ def main():
         current = read_volume(module, params["name"])
         if current and params["reset_bricks"]:
             current["offline"] = offline_bricks(module, current)
+        if current and (params["replace_bricks"] or params["remove_bricks"]):
+            current["pool"] = parse_pool_list(run_gluster(module, ["pool", "list"]))
         listed = (params["bricks"] or []) + (params["remove_bricks"] or []) + \
             (params["reset_bricks"] or []) + \
             [b for pair in params["replace_bricks"] or [] for b in pair.values()]

@@ -42,8 +42,9 @@ options:
   paths:
     description:
       - Directories to inspect - brick directories and mount points - for whether they
-        exist, how many entries they hold, their GlusterFS brick volume-id and what is
-        mounted exactly there.
+        exist, how many entries they hold, their GlusterFS brick volume-id, what is
+        mounted exactly there, which mount holds them and which C(/etc/fstab) mount points
+        above them are not mounted (a brick disk that did not mount at boot).
       - A network filesystem mounted on a path is not looked into.
     type: list
     elements: path
@@ -133,7 +134,10 @@ ansible_facts:
           type: dict
         paths:
           description: Per path of O(paths) - C(exists), C(entries), C(volume_id) (hex),
-            C(mount) (C(source), C(fstype) of what is mounted exactly there, or null).
+            C(mount) (C(source), C(fstype) of what is mounted exactly there, or null),
+            C(filesystem) (the mount point of the mount holding the path, or that would hold
+            it when missing; C(/) is the root filesystem) and C(unmounted) (mount points of
+            C(/etc/fstab) at or above the path that are not mounted).
           type: dict
 """
 

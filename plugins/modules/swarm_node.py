@@ -55,9 +55,11 @@ options:
     choices: [manager, worker]
   remove_stale:
     description:
-      - Also remove the C(down) entries a reinstalled host left behind (same hostname or
-        address as this node, another ID), demoting a stale manager entry first. The swarm
-        role sets it, so a node wiped and joined again under its name leaves no ghost.
+      - Also remove the C(down) entries a reinstalled host left behind (the address this
+        node has, another ID), demoting a stale manager entry first. The swarm role sets
+        it, so a node wiped and joined again under its address leaves no ghost.
+      - Host names are not compared. Two hosts may share one (an image's default), and the
+        other may only be rebooting.
     type: bool
     default: false
   wait_timeout:

@@ -66,7 +66,9 @@ def pytest_terminal_summary(terminalreporter, config):
 @pytest.fixture(name="report", scope="session")
 def fixture_report(request, lab):
     """The suite's report, written to .lab/lifecycle-report.json as the steps go."""
-    report = harness.Report(lab.name, resume=bool(RESUME))
+    # One file per suite (SWARMOPS_LIFECYCLE_REPORT: a file name under .lab).
+    path = harness.STATE / os.environ.get("SWARMOPS_LIFECYCLE_REPORT", "lifecycle-report.json")
+    report = harness.Report(lab.name, path=path, resume=bool(RESUME))
     request.config.stash[REPORT_KEY] = report
     report.save()
     return report
@@ -82,23 +84,16 @@ def fixture_lab():
                     "nodes of the lab it is given; run it from molecule/lifecycle or name "
                     "a lab made for it")
     storage = [n for n in os.environ.get("SWARMOPS_LAB_STORAGE", "").split(",") if n]
-    lab = harness.Lab(name=name, storage=storage).refresh()
-    if RESUME:
-        return lab
-    layout = (lab.managers, lab.groups["swarm_workers"], lab.groups["storage"])
-    wanted = (["node1", "node2", "node3"], ["node4", "node5"],
-              ["node1", "node2", "node3", "node4"])
-    if layout != wanted:
-        pytest.fail(f"lab {name} has managers, workers, storage {layout}; the suite starts "
-                    f"from {wanted} (molecule/lifecycle/molecule.yml), converged")
-    return lab
+    # Each suite's fixture checks the layout its scenario makes (harness.check_layout).
+    return harness.Lab(name=name, storage=storage).refresh()
 
 
 @pytest.fixture(name="ledger", scope="session")
 def fixture_ledger(lab):
     """Every file written to the shared volume so far, with its checksum (when resuming:
-    the files node1 reads there now)."""
+    the files the first running node reads there now)."""
     ledger = harness.Ledger()
     if RESUME:
-        ledger.files = harness.read_checksums(lab, "node1", harness.DATA_DIR)
+        reader = next(n for n in lab.nodes if lab.running(n))
+        ledger.files = harness.read_checksums(lab, reader, harness.DATA_DIR)
     return ledger

@@ -265,20 +265,23 @@ def run_playbook(lab, playbook, *options, storage=None, timeout=1800):
 
 def failure_message(output, lines=16):
     """The first failed task's name and its msg, as the report quotes a refusal."""
-    # Not "fatal: [h]: UNREACHABLE!": a dead node's read is ignored by the day-2 playbooks.
-    found = re.search(r"^(fatal|failed): \[.*\]: FAILED!.*$", output, re.MULTILINE)
-    if not found:
-        return output.strip().splitlines()[-1:]
-    task = re.findall(r"^TASK \[(.*?)\]", output[:found.start()], re.MULTILINE)
-    message, in_msg = [], False
-    for line in output[found.end():].splitlines()[1:lines]:
-        if not line.startswith(" "):
-            break  # the result's YAML ends where the next unindented line starts
-        key = re.match(r" {4}(\w+):", line)
-        in_msg = (key.group(1) == "msg") if key else in_msg
-        if in_msg:
-            message.append(line.strip())
-    return task[-1:] + message
+    # Not "fatal: [h]: UNREACHABLE!": a dead node's read is ignored by the day-2 playbooks;
+    # nor a failure followed by "...ignoring" (site.yml's reach of a dead host).
+    for found in re.finditer(r"^(fatal|failed): \[.*\]: FAILED!.*$", output, re.MULTILINE):
+        result = output[found.end():].splitlines()[1:]
+        end = next((i for i, line in enumerate(result) if not line.startswith(" ")),
+                   len(result))
+        if end < len(result) and result[end].startswith("...ignoring"):
+            continue
+        task = re.findall(r"^TASK \[(.*?)\]", output[:found.start()], re.MULTILINE)
+        message, in_msg = [], False
+        for line in result[:min(end, lines - 1)]:
+            key = re.match(r" {4}(\w+):", line)
+            in_msg = (key.group(1) == "msg") if key else in_msg
+            if in_msg:
+                message.append(line.strip())
+        return task[-1:] + message
+    return output.strip().splitlines()[-1:]
 
 
 def changed_tasks(output):
@@ -627,7 +630,8 @@ class Suite:
     def wait_for_bricks(self, timeout=180):
         """(the bricks' verifier results, seconds until they held every file): self-heal
         copies files onto a new or reset brick in the background, so it gets some time."""
-        storage = self.lab.groups["storage"]
+        # Without a storage group the managers hold the bricks.
+        storage = self.lab.groups["storage"] or self.lab.managers
         started = time.monotonic()
         while True:
             results = verify(self.lab, self.ledger, storage, BRICK_DATA_DIR)
@@ -657,3 +661,39 @@ class Suite:
         waited = (f" (bricks complete after {results['bricks_complete_after_s']} s)"
                   if "bricks_complete_after_s" in results else "")
         print(f"{step}: {checked} files read back in {places}{waited}: {bad} lost or corrupt")
+
+
+# --- the swarm as a manager sees it, and the lab's layout ------------------------------------
+
+def check_layout(lab, wanted, scenario):
+    """Fail unless the lab has the (managers, workers, storage) a suite starts from (not
+    when resuming: the earlier steps changed it)."""
+    if os.environ.get("SWARMOPS_LIFECYCLE_FROM"):
+        return
+    layout = (lab.managers, lab.groups["swarm_workers"], lab.groups["storage"])
+    if layout != tuple(wanted):
+        raise HarnessError(f"lab {lab.name} has managers, workers, storage {layout}; the "
+                           f"suite starts from {tuple(wanted)} ({scenario}), converged")
+
+
+def swarm_nodes(suite, manager="node1"):
+    """{hostname: (status, manager status)} of the swarm's nodes, read on a manager."""
+    out = on_node(suite.lab, manager, "docker node ls --format "
+                  "'{{.Hostname}} {{json .ManagerStatus}} {{.Status}}'")
+    nodes = {}
+    for line in out.splitlines():
+        name, manager_status, status = line.split(" ", 2)
+        nodes[name] = (status, json.loads(manager_status) or "")
+    return nodes
+
+
+def hostname(suite, node):
+    """The swarm's hostname of an inventory node (the lab's: LAB-NODE)."""
+    return f"{suite.lab.name}-{node}"
+
+
+def wait_down(suite, node, manager="node1"):
+    """Wait until the swarm (read on a manager) sees a stopped node as down, as it sees a
+    host that died."""
+    wait_until(f"the swarm to see {node} down", lambda: swarm_nodes(suite, manager).get(
+        hostname(suite, node), ("",))[0] == "Down", timeout=120)

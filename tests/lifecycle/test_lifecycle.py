@@ -3,7 +3,7 @@
 Run by molecule/lifecycle's verify step on the lab it converged (SWARMOPS_LAB_NAME; three
 managers node1-3, two workers node4-5, storage node1-4: a replica 4 volume), or by hand:
   SWARMOPS_LAB_NAME=L SWARMOPS_LAB_STORAGE=node1,node2,node3,node4 \
-    pytest -p no:cacheprovider -v tests/lifecycle
+    pytest -p no:cacheprovider -v tests/lifecycle/test_lifecycle.py
 Each test is one step and starts from the state the one before left; after a failure the
 rest are skipped (conftest.py). A step whose playbook does not exist yet fails before it
 changes anything, so the steps after it still run.
@@ -60,8 +60,8 @@ import pytest
 import yaml
 
 from harness import (BRICK_DATA_DIR, HOSTS_MARKER, MOUNT_POINT, ROOT, STATE, Disruption,
-                     Suite, data_problems, engine_windows, on_node, overlapping_managers,
-                     verify, wait_until)
+                     Suite, check_layout, data_problems, engine_windows, hostname, on_node,
+                     overlapping_managers, swarm_nodes, verify, wait_down, wait_until)
 from probe import Probe, analyse, ask
 
 if os.environ.get("SWARMOPS_BYOH_INVENTORY"):
@@ -75,7 +75,9 @@ WEB_ENV = ROOT / "tests" / "lab" / "stacks" / "web" / ".env"
 
 @pytest.fixture(name="suite", scope="module")
 def fixture_suite(lab, ledger, report):
-    """The steps' shared tools."""
+    """The steps' shared tools, on a lab of molecule/lifecycle's layout."""
+    check_layout(lab, (["node1", "node2", "node3"], ["node4", "node5"],
+                       ["node1", "node2", "node3", "node4"]), "molecule/lifecycle")
     return Suite(lab, ledger, report)
 
 
@@ -85,29 +87,6 @@ def web_port():
         if line.startswith("WEB_PORT="):
             return int(line.split("=", 1)[1].strip().strip("\"'"))
     raise AssertionError(f"no WEB_PORT in {WEB_ENV}")
-
-
-def swarm_nodes(suite, manager="node1"):
-    """{hostname: (status, manager status)} of the swarm's nodes, read on a manager."""
-    out = on_node(suite.lab, manager, "docker node ls --format "
-                  "'{{.Hostname}} {{json .ManagerStatus}} {{.Status}}'")
-    nodes = {}
-    for line in out.splitlines():
-        name, manager_status, status = line.split(" ", 2)
-        nodes[name] = (status, json.loads(manager_status) or "")
-    return nodes
-
-
-def hostname(suite, node):
-    """The swarm's hostname of an inventory node (the lab's: LAB-NODE)."""
-    return f"{suite.lab.name}-{node}"
-
-
-def wait_down(suite, node):
-    """Wait until the swarm (read on node1) sees a stopped node as down, as it sees a
-    host that died."""
-    wait_until(f"the swarm to see {node} down", lambda: swarm_nodes(suite).get(
-        hostname(suite, node), ("",))[0] == "Down", timeout=120)
 
 
 def web_answers(suite, node):

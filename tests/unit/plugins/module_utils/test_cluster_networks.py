@@ -129,6 +129,19 @@ def test_the_filter_gives_each_networks_subnets_for_stacks(probes):
     assert "docker_gwbridge" in plan["known"] and "proxy_traefik" in plan["known"]
 
 
+def test_a_retired_hosts_macvlan_entry_is_left_out(probes):
+    # replace_node.yml -e old=node1: site.yml runs with node1 retired and out of the play.
+    from ansible_collections.swarmops.cluster.plugins.filter import networks as flt
+    hostvars = {name: {"ansible_facts": {"swarmops_node": p}} for name, p in probes.items()
+                if name != "node1"}
+    nets = [macvlan(node1={"ip_range": "10.213.0.200/29"},
+                    node2={"ip_range": "10.213.0.208/29"})]
+    assert flt.network_preflight(nets, hostvars, ["node2", "node3"])["problems"] == [
+        "network dns: node node1 is not in the inventory"]
+    plan = flt.network_preflight(nets, hostvars, ["node2", "node3"], retired=["node1"])
+    assert plan["problems"] == [] and list(plan["config"]) == ["node2", "node3"]
+
+
 NETWORK_FIXTURES = FIXTURES.parent / "network"
 
 

@@ -46,12 +46,14 @@ def engine(kind, **swarm):
     return result
 
 
-def probe(kind="inactive", addresses=(), daemon_json=None, group=None, **swarm):
-    """A swarmops_node fact as node_facts returns it, from recorded outputs (ENGINES[kind])."""
+def probe(kind="inactive", addresses=(), daemon_json=None, group=None, hostname=None,
+          **swarm):
+    """A swarmops_node fact as node_facts returns it, from recorded outputs (ENGINES[kind]);
+    each host named after its first address unless hostname says otherwise."""
     service = "systemctl_show_docker_stopped.txt" if kind == "stopped" else \
         "bare_systemctl_show_docker.txt" if kind == "absent" else "systemctl_show_docker.txt"
     return {
-        "hostname": "lab-node",
+        "hostname": hostname or "host-%s" % (list(addresses) or ["unaddressed"])[0],
         "addresses": list(addresses),
         "engine": dict(engine(kind, **swarm), installed=kind != "absent",
                        service=nf.parse_systemd_show(recorded(service))),
@@ -293,6 +295,16 @@ def test_converged_cluster_changes_nothing():
     assert result == {"problems": [], "bootstrap": "n1", "cluster_id": LAB_SWARM,
                       "init": False, "endpoint": "10.213.0.11:2377", "to_join": [],
                       "addresses": {n: ADDRESSES[n] for n in ("n1", "n2", "n3")}}
+
+
+def test_hosts_sharing_a_host_name_are_refused():
+    # Two bare hosts imaged alike keep the image's default name ("debian").
+    probes = dict(BARE, n2=probe("inactive", ["10.213.0.12"], hostname="debian"),
+                  w2=probe("inactive", ["10.213.0.22"], hostname="debian"))
+    result = plan.swarm_plan(MANAGERS + WORKERS, probes, ["n1", "n2", "n3", "w1", "w2"])
+    assert result["problems"] == [
+        "n2 and w2 share the host name debian; give each host its own (hostnamectl "
+        "set-hostname) and restart its engine - nothing was changed"]
 
 
 def test_converged_cluster_endpoint_is_the_swarms_node_addr():

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.swarmops.cluster.plugins.module_utils import _gluster as gl
+from ansible_collections.swarmops.cluster.plugins.module_utils import _gluster_peer as gp
 from ansible_collections.swarmops.cluster.plugins.module_utils import _gluster_volume as gv
 
 RECORDED = Path(__file__).resolve().parents[2] / "fixtures" / "gluster"
@@ -520,6 +521,57 @@ def test_replacing_a_brick_keeps_its_place_in_the_replica_set():
     assert [b["name"] for b in after["bricks"]] == [
         "10.213.1.11:" + PATH, "10.213.1.12:" + PATH, "10.213.1.16:" + PATH]
     assert gv.started_bricks(after, actions) == ["10.213.1.16:" + PATH]
+
+
+def first_node_dead():
+    """The lab volume, replica 3 on node1..3, after node1 (the first storage node, which
+    probed the others) died and node5 was probed in from node2: node2's pool list and
+    volume info, node1's brick set back in the info (it was recorded after the manual
+    replace-brick that proved the cause)."""
+    vol = volume("volume_info_first_node_replaced.xml")
+    vol["bricks"][0] = dict(vol["bricks"][0], host="10.213.0.11",
+                            name="10.213.0.11:/srv/gluster/dockerdir/brick",
+                            uuid="0645c2a4-4a15-4679-8b4f-ffc08094c0d8")
+    vol["pool"] = gp.parse_pool_list(recorded("pool_list_first_node_dead_from_node2.xml"))
+    return vol
+
+
+def test_a_dead_first_nodes_brick_is_named_as_the_pool_knows_its_node():
+    # node2 knows node1 as "node1" (its /etc/hosts name for 10.213.0.11), and so does node5,
+    # which cannot resolve it: named by its address, glusterd on node5 failed "brick:
+    # 10.213.0.11:... does not exist in volume"; named node1:..., the replace-brick passed.
+    brick = "/srv/gluster/dockerdir/brick"
+    seen_by_node5 = gp.parse_pool_list(recorded("pool_list_first_node_dead_from_node5.xml"))
+    assert [p["hostnames"] for p in seen_by_node5
+            if p["uuid"] == "0645c2a4-4a15-4679-8b4f-ffc08094c0d8"] == [["node1"]]
+    new5 = {"host": "10.213.0.15", "path": brick}
+    actions = gv.plan_volume(first_node_dead(), desired(force=False, replace_bricks=[
+        {"old": {"host": "10.213.0.11", "path": brick}, "new": new5}]), {})
+    assert actions == [{"action": "replace-brick", "old": "10.213.0.11:" + brick,
+                        "old_as": "node1:" + brick, "new": "10.213.0.15:" + brick}]
+    assert gv.command_of("dockerdir", actions[0])[3:5] == ["node1:" + brick,
+                                                           "10.213.0.15:" + brick]
+    assert [b["name"] for b in gv.predict_volume(first_node_dead(), actions, "dockerdir")[
+        "bricks"]] == ["10.213.0.15:" + brick, "10.213.0.12:" + brick, "10.213.0.13:" + brick]
+
+
+def test_a_dead_first_nodes_brick_is_removed_under_the_name_the_pool_knows():
+    brick = "/srv/gluster/dockerdir/brick"
+    [action] = gv.plan_volume(first_node_dead(), desired(
+        force=False, allow_split_brain=True,
+        remove_bricks=[{"host": "10.213.0.11", "path": brick}]), {})
+    assert action["bricks"] == ["10.213.0.11:" + brick]
+    assert gv.command_of("dockerdir", action) == [
+        "volume", "remove-brick", "dockerdir", "replica", "2", "node1:" + brick, "force"]
+
+
+def test_a_brick_whose_node_the_pool_knows_by_its_address_keeps_its_name():
+    brick = "/srv/gluster/dockerdir/brick"
+    actions = gv.plan_volume(first_node_dead(), desired(force=False, replace_bricks=[
+        {"old": {"host": "10.213.0.13", "path": brick},
+         "new": {"host": "10.213.0.15", "path": brick}}]), {})
+    assert "old_as" not in actions[0]
+    assert gv.command_of("dockerdir", actions[0])[3] == "10.213.0.13:" + brick
 
 
 def test_a_replacement_already_done_plans_nothing():

@@ -179,3 +179,37 @@ def test_each_unknown_name_of_a_list_is_named(recorded):
     plan = lc.removal_plan("node3,node8,node9", inventory(), cluster(recorded), OPTIONS)
     assert [p.split(" ")[0] for p in plan["problems"]] == ["node8", "node9"]
     assert lc.removal_plan("", inventory(), cluster(recorded), OPTIONS)["problems"]
+
+
+# --- site.yml's refusal of a host that does not answer names the way forward ----------------
+
+SSH_DOWN = ('timed out waiting for ping module test: Data could not be sent to remote host '
+            '"10.213.0.11". Make sure this host can be reached over ssh: ssh: connect to '
+            'host 10.213.0.11 port 22: No route to host')  # site.yml's read, node1 stopped
+
+
+def test_a_dead_first_manager_is_named_with_its_replacement_and_the_exact_command():
+    nodes = inventory(5, workers=("node4",))
+    fresh = {"engine": {"swarm": {"state": "inactive"}}}
+    member = {"engine": {"swarm": {"state": "active"}}}
+    probes = {"node2": member, "node3": member, "node4": member, "node5": fresh}
+    [problem] = lc.dead_node_problems({"node1": SSH_DOWN}, nodes, probes,
+                                      ["node1", "node2", "node3", "node5"], "inv/hosts.yml")
+    assert problem.startswith("node1 does not answer (timed out waiting for ping")
+    assert "put node5 in its place: ansible-playbook -i inv/hosts.yml playbooks/" \
+        "replace_node.yml -e old=node1 -e new=node5 -e confirm=yes;" in problem
+    assert "take it out: ansible-playbook -i inv/hosts.yml playbooks/remove_node.yml " \
+        "-e node=node1 -e confirm=yes (then" in problem
+
+
+def test_without_a_fresh_host_and_with_replica_3_the_message_says_new_and_split_brain():
+    nodes = inventory(4, workers=("node4",))
+    member = {"engine": {"swarm": {"state": "active"}}}
+    # node4, a fresh worker, is no stand-in for a manager.
+    probes = {"node2": member, "node3": member, "node4": {"engine": {"swarm": None}}}
+    [problem] = lc.dead_node_problems({"node1": SSH_DOWN}, nodes, probes,
+                                      ["node1", "node2", "node3"])
+    assert "put a fresh host (add it to the inventory in node1's groups as NEW) in its " \
+        "place: ansible-playbook -i INVENTORY playbooks/replace_node.yml -e old=node1 " \
+        "-e new=NEW -e confirm=yes" in problem
+    assert "remove_node.yml -e node=node1 -e allow_split_brain=yes -e confirm=yes" in problem

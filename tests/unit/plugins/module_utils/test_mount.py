@@ -221,6 +221,27 @@ def test_another_volume_from_the_same_server_is_something_else_too():
         mt.plan_mount(current(), params(src="localhost:/other"))
 
 
+# The lab worker node4 after node1, the first storage node it mounted from, died; site.yml
+# (replace_node.yml's run, node1 retired) then wants node2 as the server.
+WORKER_FSTAB = (RECORDED / "fstab_worker_first_node_dead.txt").read_text()
+WORKER_MOUNT = mt.mounted_at(mt.parse_mountinfo(
+    (RECORDED / "mountinfo_worker_first_node_dead.txt").read_text()), "/opt/docker")
+
+
+def test_a_volume_mounted_from_a_dead_server_gets_a_new_fstab_line_and_keeps_its_mount():
+    # The server only hands out the volume file at mount time: remounting the live mount
+    # (which containers use) would gain nothing; the next mount reads the new line.
+    wanted = params(src="10.213.0.12:/dockerdir", opts=["defaults"],
+                    backup_volfile_servers=["10.213.0.13", "10.213.0.15"])
+    current_read = {"fstab": WORKER_FSTAB, "mount": WORKER_MOUNT, "path_kind": "dir",
+                    "own": ["node4", "10.213.0.14"]}
+    actions, text = mt.plan_mount(current_read, wanted)
+    assert kinds(actions) == ["fstab"]
+    assert text.splitlines()[-1] == (
+        "10.213.0.12:/dockerdir /opt/docker glusterfs "
+        "_netdev,backup-volfile-servers=10.213.0.13:10.213.0.15 0 0")
+
+
 def test_an_nfs_mount_that_negotiated_version_4_is_the_expected_one():
     mount = {"mount_point": "/mnt/media", "source": "nas:/e", "fstype": "nfs4", "options": ""}
     kw = {"path": "/mnt/media", "src": "nas:/e", "fstype": "nfs", "backup_volfile_servers": []}

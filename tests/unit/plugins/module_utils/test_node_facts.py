@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.swarmops.cluster.plugins.module_utils import _node_facts as nf
+from ansible_collections.swarmops.cluster.plugins.module_utils._mount import parse_mountinfo
 
 RECORDED = Path(__file__).resolve().parents[2] / "fixtures" / "node_facts"
 PACKAGES = ["docker.io", "python3-docker", "docker-ce", "nope"]
@@ -207,3 +208,30 @@ def test_packages_none_known_on_a_bare_host():
 def test_packages_half_installed_is_missing():
     query = "docker.io half-installed\npython3-docker config-files\n"
     assert nf.parse_package_query(query, ["docker.io", "python3-docker"])["installed"] == []
+
+
+# brick directories: which filesystem holds them, and a disk that did not mount
+
+BRICK = "/srv/gluster/dockerdir/brick"
+
+
+def placement(mountinfo, path=BRICK, fstab="fstab_brick_disk.txt"):
+    """Where path lies on a lab node, by its recorded mountinfo and fstab."""
+    return nf.placement(path, parse_mountinfo(recorded(mountinfo)), recorded(fstab))
+
+
+def test_a_brick_on_its_mounted_disk():
+    assert placement("mountinfo_brick_disk_mounted.txt") == {
+        "filesystem": "/srv/gluster", "unmounted": []}
+
+
+def test_a_brick_whose_disk_did_not_mount_would_land_on_the_root_filesystem():
+    assert placement("mountinfo_brick_disk_unmounted.txt") == {
+        "filesystem": "/", "unmounted": ["/srv/gluster"]}
+
+
+def test_a_path_beside_the_disk_is_not_under_it():
+    # /srv/glusterfs is no child of /srv/gluster, and /opt/docker is mounted.
+    assert placement("mountinfo_brick_disk_unmounted.txt", "/srv/glusterfs/brick") == {
+        "filesystem": "/", "unmounted": []}
+    assert placement("mountinfo_brick_disk_unmounted.txt", "/opt/docker")["unmounted"] == []

@@ -275,17 +275,65 @@ def with_uuids(node_probe, own):
     return node_probe
 
 
-def reinstalled(n3, brick_state):
+def reinstalled(n3, brick_state, **settings):
     """n1 and n2 kept the volume, n3 answers as read (its brick directory as given)."""
     live = volume(["10.0.0.1", "10.0.0.2", "10.0.0.3"])
     kept = {BRICK: {"exists": True, "entries": 3, "volume_id": "6f1c0a", "mount": None}}
     n1 = with_uuids(probe(["10.0.0.2", "10.0.0.3"], [live], paths=kept), "10.0.0.1")
     n2 = with_uuids(probe(["10.0.0.1", "10.0.0.3"], [live], paths=kept), "10.0.0.2")
     n3["paths"] = {BRICK: brick_state} if brick_state is not None else {}
-    return plan(nodes(), ["n1", "n2", "n3"], {"n1": n1, "n2": n2, "n3": n3})
+    return plan(nodes(), ["n1", "n2", "n3"], {"n1": n1, "n2": n2, "n3": n3}, **settings)
 
 
-EMPTY = {"exists": False, "entries": 0, "volume_id": None, "mount": None}
+EMPTY = {"exists": False, "entries": 0, "volume_id": None, "mount": None,
+         "filesystem": "/", "unmounted": []}
+# /srv/gluster is the brick disk's fstab line; the disk did not mount at boot.
+UNMOUNTED = dict(EMPTY, unmounted=["/srv/gluster"])
+
+
+def in_pool_n3():
+    """n3 as its glusterd answers when only its brick directory is gone."""
+    live = volume(["10.0.0.1", "10.0.0.2", "10.0.0.3"])
+    return with_uuids(probe(["10.0.0.1", "10.0.0.2"], [live]), "10.0.0.3")
+
+
+@pytest.mark.parametrize("force", [True, False])
+def test_a_brick_whose_disk_did_not_mount_is_refused_not_reset(force):
+    found = reinstalled(in_pool_n3(), UNMOUNTED, force=force)
+    assert found["reset_bricks"] == []
+    assert found["problems"] == [
+        "n3: the brick directory %s lies under /srv/gluster, which /etc/fstab lists but is "
+        "not mounted (its disk did not mount?); mount it (mount /srv/gluster; journalctl -b "
+        "says why it failed at boot) and run again - nothing was changed" % BRICK]
+
+
+def test_a_new_brick_whose_disk_did_not_mount_is_refused_too():
+    n3 = probe(paths={BRICK: UNMOUNTED})
+    found = plan(nodes(), ["n1", "n2", "n3"], {"n1": probe(), "n2": probe(), "n3": n3})
+    assert [p.split(",")[0] for p in found["problems"]] == [
+        "n3: the brick directory %s lies under /srv/gluster" % BRICK]
+
+
+@pytest.mark.parametrize("state, word", [(EMPTY, "missing"),
+                                         (dict(EMPTY, exists=True), "empty")])
+def test_an_emptied_brick_on_the_root_filesystem_is_reset_only_with_force(state, word):
+    refused = reinstalled(in_pool_n3(), state, force=False)
+    assert refused["reset_bricks"] == [] and refused["problems"] == [
+        "n3: the brick %s of volume dockerdir is %s on the root filesystem; mount the disk "
+        "that held it (and add it to /etc/fstab), or set swarmops_glusterfs_force: true to "
+        "rebuild the brick on the root filesystem - nothing was changed" % (BRICK, word)]
+    forced = reinstalled(in_pool_n3(), state, force=True)
+    assert forced["problems"] == [] and forced["reset_bricks"] == [
+        {"host": "10.0.0.3", "path": BRICK}]
+
+
+def test_an_emptied_brick_on_its_own_disk_is_reset_without_force():
+    # A new disk mounted where the old one was: the directory is made there and reset.
+    for state in (dict(EMPTY, filesystem="/srv/gluster"),
+                  dict(EMPTY, exists=True, filesystem="/srv/gluster")):
+        found = reinstalled(in_pool_n3(), state, force=False)
+        assert found["problems"] == [] and found["reset_bricks"] == [
+            {"host": "10.0.0.3", "path": BRICK}]
 
 
 def test_a_reinstalled_storage_node_rejoins_under_its_old_uuid_and_its_brick_is_reset():

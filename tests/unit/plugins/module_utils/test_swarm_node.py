@@ -182,6 +182,30 @@ def test_stale_entries_of_a_reinstalled_host_are_demoted_and_removed(recorded):
                                                                  "remove-stale"]
 
 
+def test_a_down_host_sharing_the_hostname_is_no_stale_entry(recorded):
+    # Two hosts kept the image's default host name; node3 is only rebooting.
+    nodes = recorded("manager_worker_down")["nodes"]
+    for entry in nodes:
+        entry["Description"]["Hostname"] = "debian"
+    live = next(n for n in nodes if n["Status"]["Addr"] == "10.213.0.11")
+    assert sn.plan_stale(nodes, live) == []
+
+
+def test_a_stale_manager_entry_is_matched_by_its_raft_address(recorded):
+    # A manager's Status.Addr may read 0.0.0.0; its raft address still names the host,
+    # and another down manager reading 0.0.0.0 too is not this host's.
+    nodes = recorded("manager_rejoined_stale_entry")["nodes"]
+    live = by_host(nodes, "lab-node3")
+    stale = by_host(nodes, "lab-node3", state="down")
+    other = by_host(nodes, "lab-node2")
+    other["Status"]["State"] = "down"
+    stale["Description"]["Hostname"] = "lab-node3-old"
+    for entry in (live, stale, other):
+        entry["Status"]["Addr"] = "0.0.0.0"
+    stale["ManagerStatus"] = {"Addr": "10.213.0.13:2377", "Reachability": "unreachable"}
+    assert [a["node_id"] for a in sn.plan_stale(nodes, live)] == [stale["ID"]] * 2
+
+
 def test_no_stale_entry_for_a_node_that_never_left(recorded):
     nodes = recorded("manager_three_active")["nodes"]
     assert sn.plan_stale(nodes, by_host(nodes, "lab-node1")) == []
