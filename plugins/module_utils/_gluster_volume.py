@@ -573,6 +573,22 @@ def command_of(name, action):
     return ["volume", kind, name]
 
 
+def run_when_peers_settle(module, argv, timeout=HEAL_START_TIMEOUT):
+    """A create or add-brick, again while a peer's staging says another peer is "not
+    connected": a pool's handshakes spread from the node that probed, so right after the
+    probes the node running this sees every peer connected while another one does not yet
+    (found on GlusterFS 11: "Staging failed on node2. Error: Host node3 not connected").
+    Staging fails before anything is committed, so the call is safe to make again."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            return run_gluster(module, argv)
+        except GlusterError as err:
+            if "not connected" not in err.msg or time.time() >= deadline:
+                raise
+            time.sleep(2)
+
+
 def start_full_heal(module, name, timeout=HEAL_START_TIMEOUT):
     """``gluster volume heal NAME full``, again until it takes: right after a replace-brick
     the new brick's self-heal daemon is not up yet ("Commit failed on <new host>")."""
@@ -601,7 +617,10 @@ def apply_actions(module, name, actions):
     try:
         for action in actions:
             for argv in commands_of(name, action):
-                run_gluster(module, argv)
+                if action["action"] in ("create", "add-brick"):
+                    run_when_peers_settle(module, argv)
+                else:
+                    run_gluster(module, argv)
             done.append(action)
             if action["action"] == "replace-brick" or (action["action"] == "add-brick"
                                                        and action.get("replica")):

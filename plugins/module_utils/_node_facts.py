@@ -16,6 +16,8 @@ import stat
 
 from ansible_collections.swarmops.cluster.plugins.module_utils._gluster import (
     GlusterError, run_gluster)
+from ansible_collections.swarmops.cluster.plugins.module_utils._gluster_rejoin import (
+    read_identity)
 from ansible_collections.swarmops.cluster.plugins.module_utils._gluster_peer import (
     parse_pool_list)
 from ansible_collections.swarmops.cluster.plugins.module_utils._gluster_volume import (
@@ -220,6 +222,10 @@ def read_gluster(module):
         state["volumes"] = parse_volume_info(run_gluster(module, ["volume", "info"]))
     except GlusterError as err:
         state["error"] = err.msg
+        # glusterd installed but not running: a host reinstalled with the packages already
+        # on it (Debian installs glusterd disabled) has no peer and no volume on disk.
+        identity = read_identity()
+        state["fresh"] = not identity["peers"] and not identity["volumes"]
         return state
     state["answering"] = True
     return state

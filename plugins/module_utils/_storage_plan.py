@@ -209,8 +209,9 @@ def brick_dir_problems(storage_bricks, probes, volume):
 
 
 def reinstalled_nodes(storage_bricks, probes, volume):
-    """Storage nodes that answer with no glusterd, or a glusterd that knows no volume,
-    while the volume still holds their brick: the host was reinstalled (or its
+    """Storage nodes that answer with no glusterd, a glusterd that knows no volume, or one
+    installed but stopped with no peer or volume on disk (a reinstall that brought the
+    packages), while the volume still holds their brick: the host was reinstalled (or its
     /var/lib/glusterd lost). storage_bricks: (inventory name, address, path) of each brick
     the plan wants."""
     if not volume:
@@ -223,7 +224,8 @@ def reinstalled_nodes(storage_bricks, probes, volume):
         if probe is None or (address, path) not in in_volume or name in found:
             continue
         if not gluster.get("installed") or (gluster.get("answering")
-                                            and not gluster.get("volumes")):
+                                            and not gluster.get("volumes")) \
+                or (not gluster.get("answering") and gluster.get("fresh")):
             found.append(name)
     return found
 

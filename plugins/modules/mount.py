@@ -28,7 +28,7 @@ description:
     written, so a busy mount point fails the run with fstab unchanged. Options read only
     when a mount starts or at boot (C(_netdev), C(x-systemd.*), C(backup-volfile-servers=),
     C(nofail), C(noauto)) are written for the next mount without a remount.
-  - A glusterfs server, too, only hands out the volume file when the mount starts: the
+  - A glusterfs server, too, only hands out the volume file when the mount starts; the
     same volume mounted from another server (one that has died or left the pool) is the
     expected mount, and a new server is written to fstab without a remount.
   - For glusterfs it adds C(_netdev); for a mount from the node's own glusterd (C(localhost),

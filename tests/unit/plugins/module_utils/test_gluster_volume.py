@@ -396,6 +396,50 @@ def test_a_failed_action_reports_the_ones_done(monkeypatch):
     assert [a["action"] for a in err.value.details["done"]] == ["create"]
 
 
+class SettlingRunner(Runner):
+    """A create whose staging fails while a peer does not see another one yet (as
+    glusterd 11 answered in the lab), then goes through; or never does."""
+
+    def __init__(self, failures, message):
+        super().__init__()
+        self.failures, self.message = failures, message
+
+    def __call__(self, module, args, xml=True):
+        self.calls.append(list(args))
+        if args[:2] == ["volume", "create"] and self.failures:
+            self.failures -= 1
+            raise gl.GlusterError(self.message)
+        return None
+
+
+STAGING = ("--mode=script --xml volume create dockerdir ... force failed: Staging failed on "
+           "10.213.2.12. Error: Host 10.213.2.13 not connected")
+
+
+def test_a_create_waits_while_a_peer_does_not_see_another_yet(monkeypatch):
+    monkeypatch.setattr(gv.time, "sleep", lambda _s: None)
+    runner = SettlingRunner(2, STAGING)
+    monkeypatch.setattr(gv, "run_gluster", runner)
+    actions = gv.plan_volume(None, desired(replica=3, bricks=R3), {})
+    assert gv.apply_actions(None, "gv", actions) == actions
+    assert [c[:2] for c in runner.calls].count(["volume", "create"]) == 3
+
+
+def test_other_create_failures_and_a_peer_that_never_settles_fail(monkeypatch):
+    monkeypatch.setattr(gv.time, "sleep", lambda _s: None)
+    actions = gv.plan_volume(None, desired(replica=3, bricks=R3), {})
+    runner = SettlingRunner(5, "volume create: gv: failed: brick is already part of a volume")
+    monkeypatch.setattr(gv, "run_gluster", runner)
+    with pytest.raises(gl.GlusterError):
+        gv.apply_actions(None, "gv", actions)
+    assert len(runner.calls) == 1
+    clock = iter(range(0, 1000, 30))
+    monkeypatch.setattr(gv.time, "time", lambda: next(clock))
+    monkeypatch.setattr(gv, "run_gluster", SettlingRunner(100, STAGING))
+    with pytest.raises(gl.GlusterError, match="not connected"):
+        gv.apply_actions(None, "gv", actions)
+
+
 def test_waiting_for_bricks_names_the_offline_one(monkeypatch):
     down = recorded("status_replica3_node3_down.xml")
     monkeypatch.setattr(gv, "run_gluster", Runner({("volume", "status"): down}))

@@ -341,7 +341,12 @@ def test_a_reinstalled_storage_node_rejoins_under_its_old_uuid_and_its_brick_is_
     # volume still holds its brick under the old peer.
     bare = {"gluster": {"installed": False, "answering": False, "pool": [], "volumes": []},
             "group_gids": {"root": 0}}
-    for n3 in (bare, probe()):
+    # Reinstalled with the packages already on it: glusterd installed, never started.
+    stopped = {"gluster": {"installed": True, "answering": False, "fresh": True,
+                           "error": "Connection failed. Please check if gluster daemon is "
+                                    "operational.", "pool": [], "volumes": []},
+               "group_gids": {"root": 0}}
+    for n3 in (bare, probe(), stopped):
         found = reinstalled(n3, EMPTY)
         assert found["problems"] == []
         assert found["rejoin"] == {"n3": {"uuid": UUIDS["10.0.0.3"], "peers": [
@@ -349,6 +354,15 @@ def test_a_reinstalled_storage_node_rejoins_under_its_old_uuid_and_its_brick_is_
             {"uuid": UUIDS["10.0.0.2"], "hostname": "10.0.0.2"}]}}
         assert found["reset_bricks"] == [{"host": "10.0.0.3", "path": BRICK}]
         assert found["volume_ready"] is False
+
+
+def test_a_stopped_glusterd_with_a_pool_on_disk_is_no_reinstall():
+    # glusterd stopped (or crashed) on a node that still has its peers and volumes: site.yml
+    # starts it again; it must not take an old UUID.
+    stopped = {"gluster": {"installed": True, "answering": False, "fresh": False,
+                           "error": "Connection failed.", "pool": [], "volumes": []},
+               "group_gids": {"root": 0}}
+    assert reinstalled(stopped, EMPTY)["rejoin"] == {}
 
 
 def test_a_reinstalled_node_whose_brick_disk_survived_rejoins_without_a_reset():
