@@ -264,8 +264,8 @@ def brick_mount_problems(storage_bricks, probes):
             problems.append("%s: the brick directory %s lies under %s, which /etc/fstab "
                             "lists but is not mounted (its disk did not mount?); mount it "
                             "(mount %s; journalctl -b says why it failed at boot) and run "
-                            "again - nothing was changed" % (name, path, mount_point,
-                                                              mount_point))
+                            "again - nothing was changed"
+                            % (name, path, mount_point, mount_point))
     return problems
 
 

@@ -289,8 +289,8 @@ services:
 """
 
 
-def test_an_override_that_changes_a_published_port_deploys_and_converges(cluster, stacks,
-                                                                        tmp_path):
+def test_an_override_that_changes_a_published_port_deploys_and_converges(
+        cluster, stacks, tmp_path):
     """Issue 18: the base publishes 18090 to the wrong target, the override to the right
     one; the merged stack has one 18090 (two would be refused by the swarm)."""
     (tmp_path / "base.yml").write_text(BASE_PORTS)

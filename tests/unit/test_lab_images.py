@@ -32,8 +32,8 @@ def role_vars(role):
 
 def test_sources_move_every_suite_of_the_host_release():
     text = lab.retarget_sources(HOST_SOURCES, "bookworm", "trixie")
-    assert re.findall(r"^Suites: (.*)$", text, re.M) == ["trixie trixie-updates",
-                                                        "trixie-security"]
+    suites = re.findall(r"^Suites: (.*)$", text, re.M)
+    assert suites == ["trixie trixie-updates", "trixie-security"]
     assert text.count("URIs:") == 2 and text.endswith("\n")
     assert lab.retarget_sources(HOST_SOURCES, "bookworm", "bookworm") == HOST_SOURCES
     # A host of another release is the template all the same.
