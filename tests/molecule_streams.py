@@ -1,6 +1,6 @@
 """Run the molecule scenarios of `make test` in parallel streams, within a deadline.
 
-  python tests/molecule_streams.py default+bookworm lifecycle+workers
+  python tests/molecule_streams.py default lifecycle+workers bookworm+first-manager
 
 Each argument is a stream: its scenarios run one after another (`molecule test -s NAME`);
 the streams run at the same time, each scenario on a lab of its own (the labs pick their
