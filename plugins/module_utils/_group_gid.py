@@ -22,6 +22,9 @@ MAX_GID = 2 ** 31 - 2
 RESERVED = {65534: "nogroup, the overflow GID", 65535: "the invalid 16-bit GID"}
 # Files on these are owned by what the server says, and a dead server hangs the walk.
 NETWORK_FS = ("fuse", "nfs", "nfs4", "cifs", "smb3", "glusterfs", "ceph", "9p", "afs")
+# Disk filesystems a moved system group's files may lie on besides the root (a separate
+# /var or /home): its GID now names another group, so every file of it must follow.
+LOCAL_FS = ("ext2", "ext3", "ext4", "xfs", "btrfs", "zfs", "f2fs", "jfs", "reiserfs")
 LOGIN_DEFS_DEFAULTS = {"SYS_GID_MIN": 100, "SYS_GID_MAX": 999, "GID_MIN": 1000,
                        "GID_MAX": 60000}
 
@@ -131,6 +134,49 @@ def plan_reown(actions, found):
     return [{"action": "reown", "group": a["group"], "from": a["from"], "to": a["to"],
              "count": len(found.get(a["from"], []))}
             for a in actions if a["action"] in ("move", "set_gid") and found.get(a["from"])]
+
+
+def moved_group_roots(mounts, paths):
+    """Where a moved group's files are looked for (pure): the root, every disk filesystem
+    and the given paths. Not only reown_paths: the moved group's old GID becomes the
+    target group's, so a file of it left anywhere (a setuid helper of dbus, say) would
+    silently change hands."""
+    disks = sorted(m["mount_point"] for m in mounts if m["fstype"] in LOCAL_FS)
+    return list(dict.fromkeys(["/"] + disks + list(paths)))
+
+
+def merge_found(found, more):
+    """found with more's paths added per GID, each path once (roots may nest)."""
+    merged = {gid: list(dict.fromkeys(paths)) for gid, paths in found.items()}
+    for gid, paths in more.items():
+        merged[gid] = list(dict.fromkeys(merged.get(gid, []) + paths))
+    return merged
+
+
+def parse_proc_gids(text):
+    """The GIDs a process runs with, from /proc/PID/status (real, effective, saved, fs and
+    the supplementary groups)."""
+    gids = set()
+    for line in text.splitlines():
+        key, value = line.split(":", 1) if ":" in line else (line, "")
+        if key in ("Gid", "Groups"):
+            gids.update(int(field) for field in value.split())
+    return gids
+
+
+def processes_with_gid(gid, proc="/proc"):
+    """[(pid, command)] of the processes running with gid, read from proc."""
+    found = []
+    for pid in sorted((p for p in os.listdir(proc) if p.isdigit()), key=int):
+        try:
+            with open(os.path.join(proc, pid, "status"), encoding="utf-8") as handle:
+                text = handle.read()
+        except OSError:  # the process ended while we looked
+            continue
+        if gid in parse_proc_gids(text):
+            name = re.search(r"^Name:\s*(.*)$", text, re.M)
+            found.append((int(pid), name.group(1) if name else "?"))
+    return found
 
 
 def mount_points(mounts):

@@ -19,8 +19,8 @@ description:
     first moves that group to the highest free GID of its range (C(SYS_GID_MIN..SYS_GID_MAX)
     or C(GID_MIN..GID_MAX) of C(/etc/login.defs)), as C(groupadd --system) picks one.
   - Files, directories and symlinks under O(reown_paths) that had the group's old GID get
-    the new one, and those of a moved group follow it; both sets are found before anything
-    changes. The walk does not follow symlinks, does not cross into another filesystem and
+    the new one, and those of a moved group follow it on every local filesystem; both sets
+    are found before anything changes. The walk does not follow symlinks, does not cross into another filesystem and
     skips a path on a FUSE or network filesystem (the shared volume).
   - Refuses, before changing anything, a GID outside 1..2147483646, 65534 (nogroup) and
     65535, an invalid group name, and an C(/etc/group) with a duplicate or malformed entry
@@ -41,8 +41,9 @@ options:
     default: true
   move_conflicting:
     description:
-      - Move another group that holds O(gid) to a free GID, re-owning its files under
-        O(reown_paths).
+      - Move another group that holds O(gid) to a free GID. Its files follow it on the
+        root filesystem, every other disk filesystem (ext4, xfs, btrfs, ...) and under
+        O(reown_paths); left behind, they would belong to the group O(name).
       - V(false) fails naming that group.
     type: bool
     default: false
@@ -58,7 +59,9 @@ notes:
   - Uses C(groupadd) and C(groupmod); C(groupmod) also updates users' primary GID in
     C(/etc/passwd). Members listed in C(/etc/group) keep their membership.
   - Running processes keep the GIDs they started with; restart services (C(docker)) whose
-    sockets or files matter.
+    sockets or files matter. Processes of a moved group (C(dbus-daemon) of C(messagebus))
+    would run with the GID that now names O(name); they are listed in
+    RV(stale_processes) with a warning, to restart or reboot.
 author:
   - swarmops.cluster contributors (@swarmops)
 """
@@ -115,6 +118,13 @@ skipped_paths:
   returned: always
   type: list
   elements: str
+stale_processes:
+  description: Processes still running with a moved group's old GID (C(pid), C(command),
+    C(gid), C(group)); in check mode, those that would.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"pid": 63, "command": "dbus-daemon", "gid": 997, "group": "messagebus"}]
 diff:
   description: The GIDs of the group and of a moved group, before and after.
   returned: always
@@ -125,8 +135,8 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.swarmops.cluster.plugins.module_utils._group_gid import (
-    PlanError, collect_files, gids_to_collect, parse_groups, parse_login_defs, plan_gid,
-    plan_reown, reown)
+    PlanError, collect_files, gids_to_collect, merge_found, moved_group_roots, parse_groups,
+    parse_login_defs, plan_gid, plan_reown, processes_with_gid, reown)
 from ansible_collections.swarmops.cluster.plugins.module_utils._mount import (
     parse_mountinfo, read_text)
 
@@ -191,6 +201,34 @@ def summarize(params, groups, actions):
     }
 
 
+def find_files(params, actions, mounts):
+    """The files whose GID changes, found before anything changes: under reown_paths for
+    the group's old GID, on every local filesystem for a moved group's."""
+    files = collect_files(params["reown_paths"], gids_to_collect(actions), mounts)
+    moves = [a["from"] for a in actions if a["action"] == "move"]
+    if moves:
+        more = collect_files(moved_group_roots(mounts, params["reown_paths"]), moves, mounts)
+        files["found"] = merge_found(files["found"], more["found"])
+    return files
+
+
+def warn_stale_processes(module, actions):
+    """A process started under a moved group keeps its old GID, which is now the target
+    group's: name those processes, so their services are restarted (or the node rebooted)."""
+    stale = []
+    for move in (a for a in actions if a["action"] == "move"):
+        procs = processes_with_gid(move["from"])
+        stale += [{"pid": pid, "command": cmd, "gid": move["from"], "group": move["group"]}
+                  for pid, cmd in procs]
+        if procs:
+            module.warn("processes started as group %s still run with GID %d, now %s's: %s; "
+                        "restart their services or reboot the node so they take GID %d"
+                        % (move["group"], move["from"], module.params["name"],
+                           ", ".join("%s (%d)" % (cmd, pid) for pid, cmd in procs),
+                           move["to"]))
+    return stale
+
+
 def main():
     """Read /etc/group, plan, find the files, apply unless check mode, report."""
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
@@ -200,9 +238,7 @@ def main():
         actions = plan_gid(groups, parse_login_defs(read_text("/etc/login.defs")), params)
     except PlanError as err:
         module.fail_json(msg=str(err), actions=[])
-    gids = gids_to_collect(actions)
-    files = collect_files(params["reown_paths"], gids,
-                          parse_mountinfo(read_text("/proc/self/mountinfo")))
+    files = find_files(params, actions, parse_mountinfo(read_text("/proc/self/mountinfo")))
     actions += plan_reown(actions, files["found"])
     if files["skipped"]:
         module.warn("not walked (FUSE or network filesystem): %s"
@@ -210,7 +246,9 @@ def main():
     if actions and not module.check_mode:
         apply_actions(module, actions, files["found"])
     module.exit_json(changed=bool(actions), actions=actions, missing_paths=files["missing"],
-                     skipped_paths=files["skipped"], **summarize(params, groups, actions))
+                     skipped_paths=files["skipped"],
+                     stale_processes=warn_stale_processes(module, actions),
+                     **summarize(params, groups, actions))
 
 
 if __name__ == "__main__":

@@ -197,3 +197,50 @@ def test_reown_counts_the_files_it_changed_and_passes_over_vanished_ones(tmp_pat
     files = [str(root / "d" / "f"), str(root / "link"), str(root / "gone")]
     assert gg.reown(files, os.getgid()) == 2
     assert os.lstat(root / "link").st_gid == os.getgid()
+
+
+# The bookworm cluster's docker GID (997) on a Debian 13 lab node: messagebus holds it and
+# dbus-daemon runs with it (both recorded on that node).
+TRIXIE = gg.parse_groups((RECORDED / "group-trixie-lab").read_text())
+DBUS_STATUS = (RECORDED / "proc-status-dbus-daemon-trixie").read_text()
+
+
+def test_a_bookworm_clusters_gid_held_by_messagebus_on_trixie_is_moved_on_request():
+    assert TRIXIE["messagebus"] == [997] and "docker" not in TRIXIE
+    with pytest.raises(gg.PlanError, match="belongs to group messagebus"):
+        gg.plan_gid(TRIXIE, RANGES, desired(gid=997))
+    actions = gg.plan_gid(TRIXIE, RANGES, desired(gid=997, move_conflicting=True))
+    move, create = actions
+    assert move["group"] == "messagebus" and move["from"] == 997
+    assert move["to"] not in {g for gids in TRIXIE.values() for g in gids}
+    assert create == {"action": "create", "group": "docker", "gid": 997, "system": True}
+
+
+def test_a_moved_group_is_looked_for_on_the_root_and_every_disk_filesystem():
+    mounts = parse_mountinfo(
+        "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n"
+        "23 22 0:5 / /proc rw - proc proc rw\n"
+        "24 22 8:2 / /var rw - xfs /dev/sda2 rw\n"
+        "25 22 0:40 / /opt/docker rw - fuse.glusterfs node1:/docker rw\n"
+        "26 22 0:41 / /run rw - tmpfs tmpfs rw\n")
+    assert gg.moved_group_roots(mounts, ["/srv", "/var"]) == ["/", "/var", "/srv"]
+
+
+def test_files_found_twice_by_nested_roots_are_reowned_once():
+    merged = gg.merge_found({997: ["/opt/a"], 5: []}, {997: ["/opt/a", "/usr/x"]})
+    assert merged == {997: ["/opt/a", "/usr/x"], 5: []}
+
+
+def test_a_process_gids_are_its_real_effective_and_supplementary_ones():
+    assert gg.parse_proc_gids(DBUS_STATUS) == {997}
+    status = "Name:\tx\nGid:\t0\t0\t0\t0\nGroups:\t4 24 27 \n"
+    assert gg.parse_proc_gids(status) == {0, 4, 24, 27}
+
+
+def test_processes_still_running_with_a_gid_are_named(tmp_path):
+    for pid, text in (("63", DBUS_STATUS), ("1", "Name:\tsystemd\nGid:\t0\t0\t0\t0\n"),
+                      ("self", DBUS_STATUS)):
+        (tmp_path / pid).mkdir()
+        (tmp_path / pid / "status").write_text(text)
+    (tmp_path / "70").mkdir()  # ended between listing and reading: passed over
+    assert gg.processes_with_gid(997, str(tmp_path)) == [(63, "dbus-daemon")]
