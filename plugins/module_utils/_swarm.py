@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import time
 
-from ansible_collections.swarmops.cluster.plugins.module_utils._docker_api import call
+from ansible_collections.swarmops.cluster.plugins.module_utils._docker_api import (
+    EngineError, call)
 
 SWARM_PORT = 2377
 
@@ -170,6 +171,21 @@ def plan_absent(local, force):
     return [{"action": "leave", "force": True}]
 
 
+def plan_rotation(local, rotate):
+    """A rotation of the join tokens and/or the swarm's root CA (pure): on an active manager
+    only, since only a manager can change the cluster's secrets. Rotation is an act, not a
+    state: asked for, it is always planned."""
+    rotate = sorted(set(rotate or []))
+    if not rotate:
+        return []
+    check_usable(local, local["hostname"])
+    if local["state"] != "active" or not local["is_manager"]:
+        raise PlanError("%s is not a manager of an active swarm; rotate the join tokens or "
+                        "the CA on a manager - nothing was changed" % local["hostname"])
+    return [{"action": "rotate", "worker_token": "worker_token" in rotate,
+             "manager_token": "manager_token" in rotate, "ca": "ca" in rotate}]
+
+
 def describe(local):
     """The diff view of a node's membership."""
     return {"state": local["state"], "role": role_of(local),
@@ -186,6 +202,9 @@ def predict(local, actions):
             after["role"] = "worker"
         elif action["action"] == "leave":
             after = {"state": "inactive", "role": None, "cluster_id": None, "node_id": None}
+        elif action["action"] == "rotate":
+            after["rotated"] = [k for k in ("worker_token", "manager_token", "ca")
+                                if action[k]]
     return after
 
 
@@ -208,6 +227,56 @@ def apply(client, actions, desired):
             demote_self(client, action["node_id"])
         elif kind == "leave":
             call("swarm leave", client.leave_swarm, force=action["force"])
+        elif kind == "rotate":
+            rotate(client, action, desired.get("rotate_timeout") or 300)
+
+
+def rotate(client, action, timeout):
+    """Rotate the tokens and/or the root CA in one swarm update; wait for the CA's.
+
+    The whole current spec goes back with the update: the API takes the body as the new
+    spec, so an update without it would reset the swarm's settings.
+    """
+    swarm = call("swarm inspect", client.inspect_swarm)
+    spec = dict(swarm["Spec"])
+    if action["ca"]:
+        ca_config = dict(spec.get("CAConfig") or {})
+        ca_config["ForceRotate"] = int(ca_config.get("ForceRotate") or 0) + 1
+        spec["CAConfig"] = ca_config
+    call("swarm update", client.update_swarm, swarm["Version"]["Index"], swarm_spec=spec,
+         rotate_worker_token=action["worker_token"],
+         rotate_manager_token=action["manager_token"])
+    if action["ca"]:
+        wait_for_new_root(client, timeout)
+
+
+def nodes_on_old_root(swarm, nodes):
+    """Hostnames of the nodes that are up and do not trust the swarm's root yet (pure); the
+    swarm's own rotation flag counts as the last one."""
+    root = (swarm.get("TLSInfo") or {}).get("TrustRoot")
+    stale = sorted((n.get("Description") or {}).get("Hostname") or n["ID"] for n in nodes
+                   if (n.get("Status") or {}).get("State") != "down"
+                   and ((n.get("Description") or {}).get("TLSInfo") or {}).get("TrustRoot")
+                   != root)
+    if swarm.get("RootRotationInProgress") and not stale:
+        stale = ["(the swarm: root rotation in progress)"]
+    return stale
+
+
+def wait_for_new_root(client, timeout, interval=2):
+    """Poll until every node that is up has a certificate of the new root CA, as
+    `docker swarm ca --rotate` waits; a node that is down gets one when it is back."""
+    deadline = time.time() + timeout
+    while True:
+        stale = nodes_on_old_root(call("swarm inspect", client.inspect_swarm),
+                                  call("node list", client.nodes))
+        if not stale:
+            return
+        if time.time() > deadline:
+            raise EngineError("the root CA rotation did not reach %s within %d s; it goes "
+                              "on in the swarm (docker info shows it): run again to wait "
+                              "longer" % (", ".join(stale), timeout), stale_nodes=stale)
+        time.sleep(interval)
 
 
 def demote_self(client, node_id, wait=30):

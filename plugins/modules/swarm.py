@@ -87,6 +87,23 @@ options:
         Does nothing on a healthy manager. Never implied by O(force).
     type: bool
     default: false
+  rotate:
+    description:
+      - With O(state=present) on a manager, rotate the swarm's V(worker_token),
+        V(manager_token) and/or root V(ca) (C(docker swarm join-token --rotate),
+        C(docker swarm ca --rotate)), all in one swarm update that keeps every other
+        setting. A host given a token before keeps it, but the swarm refuses it.
+      - A V(ca) rotation waits until every node that is up has a certificate of the new
+        root (a node that is down gets one when it is back), up to O(rotate_timeout).
+      - Rotation is an act, not a state - asked for, it is always done (changed).
+    type: list
+    elements: str
+    choices: [worker_token, manager_token, ca]
+    default: []
+  rotate_timeout:
+    description: Seconds a V(ca) rotation may take to reach every node that is up.
+    type: int
+    default: 300
 notes:
   - Supports check mode and diff mode.
   - "Join tokens are secrets: they are returned only with O(join_tokens=true), and such a
@@ -120,6 +137,10 @@ EXAMPLES = r"""
     advertise_addr: 10.20.0.14
     cluster_id: "{{ hostvars['node1'].swarm_init.swarm_facts.cluster_id }}"
 
+- name: Rotate both join tokens after a node left (its saved token no longer joins)
+  swarmops.cluster.swarm:
+    rotate: [worker_token, manager_token]
+
 - name: Leave (a manager is demoted first; quorum is kept)
   swarmops.cluster.swarm:
     state: absent
@@ -131,7 +152,8 @@ actions:
   returned: always
   type: list
   elements: dict
-  sample: [{"action": "join", "role": "worker", "remote_addrs": ["10.20.0.11:2377"]}]
+  sample: [{"action": "join", "role": "worker", "remote_addrs": ["10.20.0.11:2377"]},
+           {"action": "rotate", "worker_token": true, "manager_token": true, "ca": false}]
 swarm_facts:
   description: The node's swarm after the run.
   returned: always
@@ -151,7 +173,8 @@ swarm_facts:
         only; empty otherwise. Secret.
       type: dict
 diff:
-  description: Before and after views of the node's membership.
+  description: Before and after views of the node's membership; after a rotation the
+    after view lists what was C(rotated) (never a token).
   returned: always
   type: dict
 """
@@ -162,7 +185,7 @@ from ansible_collections.swarmops.cluster.plugins.module_utils._docker_api impor
     ENGINE_ARGUMENT_SPEC, EngineError, connect, fail)
 from ansible_collections.swarmops.cluster.plugins.module_utils._swarm import (
     PlanError, apply, describe, is_leaderless, plan_absent, plan_join, plan_present,
-    predict, read_state, swarm_facts)
+    plan_rotation, predict, read_state, swarm_facts)
 
 ARGUMENT_SPEC = dict(
     ENGINE_ARGUMENT_SPEC,
@@ -179,6 +202,9 @@ ARGUMENT_SPEC = dict(
     force={"type": "bool", "default": False},
     force_new_cluster={"type": "bool", "default": False},
     join_tokens={"type": "bool", "default": False, "no_log": False},
+    rotate={"type": "list", "elements": "str", "default": [],
+            "choices": ["worker_token", "manager_token", "ca"]},
+    rotate_timeout={"type": "int", "default": 300},
 )
 
 
@@ -187,7 +213,7 @@ def plan(client, local, params):
     if params["state"] == "present":
         leaderless = params["force_new_cluster"] and local["is_manager"] and \
             is_leaderless(client)
-        return plan_present(local, params, leaderless)
+        return plan_present(local, params, leaderless) + plan_rotation(local, params["rotate"])
     if params["state"] == "join":
         return plan_join(local, params)
     return plan_absent(local, params["force"])
@@ -196,7 +222,8 @@ def plan(client, local, params):
 def main():
     """Read, plan, apply unless check mode, report."""
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True,
-                           required_if=[("state", "join", ("remote_addrs", "join_token"))])
+                           required_if=[("state", "join", ("remote_addrs", "join_token"))],
+                           mutually_exclusive=[("rotate", "force_new_cluster")])
     client = connect(module)
     try:
         local = read_state(client, with_nodes=module.params["state"] == "absent")

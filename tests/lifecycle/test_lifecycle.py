@@ -12,7 +12,9 @@ The order, and why:
  1. baseline: health passes, the first files. Bad input that needs a healthy cluster with
     a leader: recover.yml (refused while a leader exists) and remove_node.yml of a host the
     inventory does not have.
- 2. remove the live worker node5 (not a storage node: the volume keeps its four bricks).
+ 2. remove the live worker node5 (not a storage node: the volume keeps its four bricks);
+    the worker token it could have kept is refused after (remove_node.yml rotates both).
+    Then rotate.yml -e ca=yes: new tokens, every node on a certificate of a new root CA.
  3. stop the manager node3 and remove it as dead (replica 4 -> 3, no allow_split_brain).
     Two managers are left for a moment: nothing here runs site.yml (which refuses an even
     count) before the next step puts the third back.
@@ -60,8 +62,8 @@ import pytest
 import yaml
 
 from harness import (BRICK_DATA_DIR, HOSTS_MARKER, MOUNT_POINT, ROOT, STATE, Disruption,
-                     Suite, check_layout, data_problems, engine_windows, hostname, on_node,
-                     overlapping_managers, swarm_nodes, verify, wait_down, wait_until)
+                     HarnessError, Suite, check_layout, data_problems, engine_windows, hostname,
+                     on_node, overlapping_managers, swarm_nodes, verify, wait_down, wait_until)
 from probe import Probe, analyse, ask
 
 if os.environ.get("SWARMOPS_BYOH_INVENTORY"):
@@ -117,17 +119,67 @@ def test_refuses_removing_a_host_not_in_the_inventory(suite):
 
 # --- 2. remove a live worker -------------------------------------------------------------------
 
+def join_with(suite, node, token):
+    """(joined, what the engine said) when node joins node1's swarm with token; the token
+    goes on stdin, as the collection passes it."""
+    manager = f"{suite.lab.address('node1')}:2377"
+    try:
+        out = on_node(suite.lab, node, f"docker swarm join --token \"$(cat)\" {manager}",
+                      timeout=60, stdin=token.encode())
+    except HarnessError as err:
+        return False, str(err)
+    return True, out
+
+
 def test_remove_a_live_worker(suite):
-    """node5 leaves while files are written; nothing is lost, a re-run changes nothing."""
+    """node5 leaves while files are written; nothing is lost, a re-run changes nothing. The
+    worker token node5 could have kept no longer joins (remove_node.yml rotated it)."""
     step, lab = "02-remove-live-worker", suite.lab
     suite.write_files(step, "before")
+    kept = on_node(lab, "node1", "docker swarm join-token -q worker").strip()
     suite.apply(step, "remove_node.yml", "-e", "node=node5", "-e", "confirm=yes")
+    joined, said = join_with(suite, "node5", kept)
+    suite.report.put(step, "old_token_join", said.strip()[-300:])
+    if joined:
+        on_node(lab, "node5", "docker swarm leave --force")
+    assert not joined and "join token" in said.lower(), said
     lab.forget("node5")
     assert hostname(suite, "node5") not in swarm_nodes(suite)
     suite.rerun_unchanged(step)
     suite.healthy(step)
     suite.write_files(step, "after")
     suite.check_data(step)
+
+
+def join_tokens(lab):
+    """The swarm's worker and manager join tokens, read on node1."""
+    return on_node(lab, "node1", "docker swarm join-token -q worker; "
+                                 "docker swarm join-token -q manager").split()
+
+
+def trust_roots(lab):
+    """({the root CA each node trusts}, the swarm's root CA), read on node1."""
+    nodes = on_node(lab, "node1", "docker node inspect $(docker node ls -q) --format "
+                                  "'{{json .Description.TLSInfo.TrustRoot}}'")
+    swarm = on_node(lab, "node1",
+                    "docker info --format '{{json .Swarm.Cluster.TLSInfo.TrustRoot}}'")
+    return {json.loads(line) for line in nodes.splitlines() if line}, json.loads(swarm)
+
+
+def test_rotate_tokens_and_the_root_ca(suite):
+    """rotate.yml -e ca=yes: new join tokens, every node on a certificate of a new root,
+    the services keep answering, and the cluster is as healthy as before."""
+    step, lab = "02-rotate", suite.lab
+    tokens, old_root = join_tokens(lab), trust_roots(lab)[1]
+    result = suite.apply(step, "rotate.yml", "-e", "ca=yes")
+    assert "SWMTKN" not in result.output
+    new_tokens = join_tokens(lab)
+    assert len(new_tokens) == 2 and not set(new_tokens) & set(tokens)
+    nodes_roots, root = trust_roots(lab)
+    assert nodes_roots == {root} and root != old_root, (nodes_roots, root, old_root)
+    assert web_answers(suite, "node1")
+    suite.rerun_unchanged(step)
+    suite.healthy(step)
 
 
 # --- 3. remove a dead manager --------------------------------------------------------------

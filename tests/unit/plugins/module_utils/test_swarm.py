@@ -163,3 +163,93 @@ def test_predict_join_and_leave(recorded):
     manager = local_of(recorded, "manager_three_active")
     after = swarm.predict(manager, [{"action": "demote"}, {"action": "leave"}])
     assert after == {"state": "inactive", "role": None, "cluster_id": None, "node_id": None}
+
+
+# --- rotation: the join tokens and the root CA ---------------------------------------------
+
+def test_rotation_is_planned_on_a_manager_whatever_the_state(recorded):
+    local = local_of(recorded, "manager_three_active")
+    assert swarm.plan_rotation(local, []) == []
+    assert swarm.plan_rotation(local, ["manager_token", "worker_token", "worker_token"]) == [
+        {"action": "rotate", "worker_token": True, "manager_token": True, "ca": False}]
+    after = swarm.predict(local, swarm.plan_rotation(local, ["ca"]))
+    assert after["rotated"] == ["ca"] and after["role"] == "manager"
+
+
+@pytest.mark.parametrize("name", ["worker_active", "inactive"])
+def test_rotation_off_a_manager_is_refused(recorded, name):
+    with pytest.raises(swarm.PlanError, match="rotate the join tokens or the CA on a manager"):
+        swarm.plan_rotation(local_of(recorded, name), ["worker_token"])
+
+
+def trust_root(nodes, index=0):
+    """The TrustRoot a recorded node reports."""
+    return nodes[index]["Description"]["TLSInfo"]["TrustRoot"]
+
+
+def test_nodes_on_the_old_root_are_those_up_with_another_trust_root(recorded):
+    nodes = recorded("manager_three_active")["nodes"]
+    names = sorted(n["Description"]["Hostname"] for n in nodes)
+    done = {"TLSInfo": {"TrustRoot": trust_root(nodes)}, "RootRotationInProgress": False}
+    assert swarm.nodes_on_old_root(done, nodes) == []
+    rotating = {"TLSInfo": {"TrustRoot": "-----BEGIN CERTIFICATE-----\nnew"},
+                "RootRotationInProgress": True}
+    assert swarm.nodes_on_old_root(rotating, nodes) == names
+    down = [dict(n, Status={"State": "down"}) if i == 0 else n for i, n in enumerate(nodes)]
+    # A node that is down is not waited for: it gets its certificate when it is back.
+    assert swarm.nodes_on_old_root(rotating, down) == sorted(
+        n["Description"]["Hostname"] for n in down[1:])
+    # Every node has the new root, but the swarm has not finished: still waiting.
+    assert swarm.nodes_on_old_root(dict(done, RootRotationInProgress=True), nodes) == [
+        "(the swarm: root rotation in progress)"]
+
+
+class SwarmClient:
+    """The two calls rotate makes, answering a recorded-shaped swarm."""
+
+    def __init__(self, spec):
+        self.swarm = {"Version": {"Index": 42}, "Spec": spec,
+                      "TLSInfo": {"TrustRoot": "r"}, "RootRotationInProgress": False}
+        self.updates = []
+
+    def inspect_swarm(self):
+        return self.swarm
+
+    def update_swarm(self, version, **kwargs):
+        self.updates.append(dict(kwargs, version=version))
+
+    def nodes(self):
+        return []
+
+
+def test_a_rotation_sends_the_whole_spec_back_with_the_ca_bumped():
+    spec = {"Name": "default", "Orchestration": {"TaskHistoryRetentionLimit": 5},
+            "CAConfig": {"NodeCertExpiry": 7776000000000000, "ForceRotate": 2}}
+    client = SwarmClient(spec)
+    swarm.rotate(client, {"worker_token": True, "manager_token": False, "ca": True}, 5)
+    (update,) = client.updates
+    assert update["version"] == 42 and update["rotate_worker_token"] is True
+    assert update["rotate_manager_token"] is False
+    assert update["swarm_spec"]["Orchestration"] == {"TaskHistoryRetentionLimit": 5}
+    assert update["swarm_spec"]["CAConfig"] == {"NodeCertExpiry": 7776000000000000,
+                                                "ForceRotate": 3}
+    assert spec["CAConfig"]["ForceRotate"] == 2  # the read is not changed in place
+
+
+def test_a_token_rotation_leaves_the_ca_config_as_it_is():
+    client = SwarmClient({"Name": "default"})
+    swarm.rotate(client, {"worker_token": True, "manager_token": True, "ca": False}, 5)
+    assert client.updates[0]["swarm_spec"] == {"Name": "default"}
+
+
+def test_a_finished_ca_rotation_recorded_in_the_lab_waits_for_nobody(recorded):
+    """/swarm (its join tokens dropped) and /nodes read on a lab manager right after
+    rotate.yml -e ca=yes: ForceRotate 1, every node on the new root."""
+    data = recorded("swarm_after_ca_rotation")
+    assert data["swarm"]["Spec"]["CAConfig"]["ForceRotate"] == 1
+    assert swarm.nodes_on_old_root(data["swarm"], data["nodes"]) == []
+    # Before it finished, a node still on the old root is named.
+    old = [dict(n, Description=dict(n["Description"], TLSInfo={"TrustRoot": "old"}))
+           if i == 1 else n for i, n in enumerate(data["nodes"])]
+    assert swarm.nodes_on_old_root(data["swarm"], old) == [
+        data["nodes"][1]["Description"]["Hostname"]]
