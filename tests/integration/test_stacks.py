@@ -24,9 +24,10 @@ def run_playbook(cluster, playbook, *options):
     """ansible-playbook against the inventory under test; the CompletedProcess."""
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
                ANSIBLE_FORCE_COLOR="0")
+    # No terminal: a playbook's question gets no answer, as in CI.
     return subprocess.run(["ansible-playbook", "-i", cluster.inventory, *options,
                            str(playbook)], capture_output=True, text=True, env=env,
-                          cwd=ROOT, check=False)
+                          cwd=ROOT, check=False, stdin=subprocess.DEVNULL)
 
 
 def deploy(cluster, *options):
@@ -336,8 +337,28 @@ def test_a_stack_with_yes_no_labels_deploys_them_as_strings(cluster, stacks, tmp
             "backup": "no", "monitored": "yes"}
         assert {"FEATURE_X=yes", "LEVEL=on"} <= set(container["Env"])
         assert spec["Spec"]["Labels"]["exposed"] == "off"
+        assert_remove_stack_asks_first(cluster, "yesno")
     finally:
         stack_task(cluster, tmp_path, {"name": "yesno", "state": "absent"})
+
+
+def assert_remove_stack_asks_first(cluster, name):
+    """remove_stack.yml names what goes and, with no one to answer its question, stops
+    with nothing changed; confirm=yes removes the stack."""
+    def stack_services():
+        return sh(cluster, cluster.managers[0], "docker stack services -q " + name).split()
+    playbook = ROOT / "playbooks" / "remove_stack.yml"
+    before = stack_services()
+    asked = run_playbook(cluster, playbook, "-e", "stack=" + name)
+    assert asked.returncode != 0 and "not confirmed" in asked.stdout, asked.stdout[-2000:]
+    plan = next((line for line in asked.stdout.splitlines() if "Removing stack" in line), "")
+    assert f"Removing stack {name}: " in plan and f"{name}_srv" in plan, asked.stdout[-2000:]
+    assert before and stack_services() == before
+    removed = run_playbook(cluster, playbook, "-e", "stack=" + name, "-e", "confirm=yes")
+    assert removed.returncode == 0, removed.stdout[-2000:]
+    assert stack_services() == []
+    again = run_playbook(cluster, playbook, "-e", "stack=" + name)
+    assert again.returncode == 0 and "nothing to remove" in again.stdout, again.stdout[-2000:]
 
 
 def test_restart_service_replaces_the_tasks_and_waits(cluster, stacks):

@@ -48,6 +48,9 @@ The order, and why:
     without confirmation (stdin is no TTY: the prompt gets no answer).
 11. reset.yml: no swarm, no mount or fstab line, no volume, no peers, no /etc/hosts block,
     and the files still in the bricks.
+12. reset.yml -e wipe_data=yes on the reset hosts: the old bricks (their volume-id is all
+    that says they are bricks now) and /var/lib/docker go; a directory at the configured
+    arbiter path that is no brick stays.
 After every step that leaves the cluster whole: site.yml re-runs with changed=0, health.yml
 passes and every file written so far (5 before and 5 after each step, one a second during
 its playbook, through node1) reads back unchanged on every node's mount and, after the
@@ -473,3 +476,27 @@ def test_reset_to_bare_hosts(suite):
     bricks = verify(lab, suite.ledger, lab.groups["storage"], BRICK_DATA_DIR)
     suite.record_data(step, {"bricks": bricks})
     assert not data_problems(bricks), data_problems(bricks)
+
+
+# --- 12. reset with wipe_data ------------------------------------------------------------------
+
+BRICK = BRICK_DATA_DIR.rsplit("/", 1)[0]
+# The configured arbiter brick directory: no node has an arbiter brick in this lab.
+NOT_A_BRICK = "/srv/gluster/dockerdir/arbiter"
+
+
+def test_reset_with_wipe_data_deletes_bricks_only(suite):
+    """reset.yml -e wipe_data=yes after a reset: the old volume's bricks (marked with its
+    volume-id, the volume itself gone) are deleted with /var/lib/docker; a directory at the
+    configured arbiter path that is no brick keeps its files."""
+    step, lab = "12-reset-wipe-data", suite.lab
+    node = lab.managers[0]
+    on_node(lab, node, f"mkdir -p {NOT_A_BRICK} && echo keep > {NOT_A_BRICK}/mine")
+    on_node(lab, node, "docker volume create swarmops-wipe-check")
+    suite.apply(step, "reset.yml", "-e", "confirm=yes", "-e", "wipe_data=yes", writer=False)
+    left = {n: on_node(lab, n, f"test -e {BRICK} && echo {BRICK} || true").strip()
+            for n in lab.groups["storage"]}
+    suite.report.put(step, "bricks_left", left)
+    assert not any(left.values()), left
+    assert on_node(lab, node, f"cat {NOT_A_BRICK}/mine").strip() == "keep"
+    assert "swarmops-wipe-check" not in on_node(lab, node, "docker volume ls -q")
