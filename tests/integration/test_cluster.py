@@ -58,3 +58,17 @@ def test_labels_and_availability_as_in_inventory(cluster, manager):
             assert node["Spec"]["Labels"].get(key) == value, (name, key)
         assert node["Spec"]["Availability"] == \
             hvars.get("swarmops_swarm_node_availability", "active"), name
+
+
+def swarm_listeners(run):
+    """The local addresses (address:port) listening on the swarm port, from ss."""
+    return sorted(line.split()[3] for line in
+                  run("ss -Hltn 'sport = :2377'").splitlines() if line.strip())
+
+
+def test_the_swarm_api_listens_on_the_cluster_address_only(host, cluster):
+    """2377 answers on the node's cluster address, not on every interface (issue 21)."""
+    name = host.backend.get_hostname()
+    if name not in cluster.managers:
+        pytest.skip("only managers serve the swarm API")
+    assert swarm_listeners(host.check_output) == [f"{cluster.address(name)}:2377"]

@@ -395,6 +395,10 @@ def test_recover_after_losing_two_managers(suite):
     suite.apply(step, "recover.yml", "-e", "confirm=yes")
     managers = {h: m for h, (_s, m) in swarm_nodes(suite).items() if m}
     assert managers == {hostname(suite, "node1"): "Leader"}, managers
+    # The new cluster listens where the old one did: on node1's address, not 0.0.0.0.
+    listeners = on_node(lab, "node1", "ss -Hltn 'sport = :2377'").split()
+    assert f"{lab.address('node1')}:2377" in listeners, listeners
+    assert not {"*:2377", "0.0.0.0:2377", "[::]:2377"} & set(listeners), listeners
     assert all(web_answers(suite, node) for node in lab.nodes if lab.running(node))
     suite.write_files(step, "after")
     suite.check_data(step, nodes=[n for n in lab.nodes if lab.running(n)])
