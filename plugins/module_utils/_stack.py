@@ -22,7 +22,7 @@ import time
 from ansible_collections.swarmops.cluster.plugins.module_utils._docker_api import (
     EngineError, call)
 from ansible_collections.swarmops.cluster.plugins.module_utils._docker_cli import (
-    escape_dollars, run_docker)
+    escape_dollars, registry_session, run_docker)
 from ansible_collections.swarmops.cluster.plugins.module_utils._stack_converge import (
     stack_status)
 from ansible_collections.swarmops.cluster.plugins.module_utils._stack_files import (
@@ -154,7 +154,8 @@ def deploy(module, name, compose, options):
         args.append("--prune")
     if options["with_registry_auth"]:
         args.append("--with-registry-auth")
-    run_docker(module, args + ["--", name], stdin=json.dumps(escape_dollars(compose)))
+    run_docker(module, args + ["--", name], stdin=json.dumps(escape_dollars(compose)),
+               config_dir=options.get("config_dir"))
 
 
 def restore_images(module, client, name, desired, params):
@@ -172,14 +173,7 @@ def restore_images(module, client, name, desired, params):
         args = ["service", "update", "--detach", "--image", image]
         if params["with_registry_auth"] or params["registry_auth"]:
             args.append("--with-registry-auth")
-        run_docker(module, args + ["--", svc])
-
-
-def registry_login(module, auth):
-    """``docker login`` on this manager, password on stdin, so --with-registry-auth has
-    credentials to hand to the nodes."""
-    run_docker(module, ["login", "--username", auth["username"], "--password-stdin", "--",
-                        auth["registry"]], stdin=auth["password"])
+        run_docker(module, args + ["--", svc], config_dir=params.get("config_dir"))
 
 
 def wait_converged(client, name, timeout):
@@ -306,14 +300,16 @@ def ensure_present(module, client):
     apply_files(file_actions, params["dockerdir_group"])
     started = time.monotonic()
     deployed = any(act["action"] == "deploy" for act in actions)
-    if deployed and params["registry_auth"]:
-        registry_login(module, params["registry_auth"])
     create_objects(client, name, actions, desired)
     if deployed:
-        deploy(module, name, params["compose"], dict(
-            params, with_registry_auth=params["with_registry_auth"]
-            or bool(params["registry_auth"])))
-        restore_images(module, client, name, desired, params)
+        # Logged in for the deploy only (a config of its own), so --with-registry-auth has
+        # credentials to hand to the nodes and none stay on the manager.
+        with registry_session(module, params["registry_auth"]) as config_dir:
+            options = dict(params, config_dir=config_dir,
+                           with_registry_auth=params["with_registry_auth"]
+                           or bool(params["registry_auth"]))
+            deploy(module, name, params["compose"], options)
+            restore_images(module, client, name, desired, options)
     result["timings"]["deploy"] = round(time.monotonic() - started, 2)
     if params["wait"]:
         status, waited = wait_converged(client, name, params["wait_timeout"])

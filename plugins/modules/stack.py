@@ -121,8 +121,11 @@ options:
     default: false
   registry_auth:
     description:
-      - Log this manager in to a registry (C(docker login), password on stdin) before a
+      - Log this manager in to a registry (C(docker login), password on stdin) for a
         deploy. Implies O(with_registry_auth).
+      - The login lives in a client config of its own, removed after the deploy, so no
+        password stays in the manager's C(~/.docker/config.json) (the user's own config is
+        copied in first, without its C(credsStore)).
     type: dict
     suboptions:
       registry:

@@ -200,6 +200,17 @@ def stack_task(cluster, tmp_path, args, *options):
     return run_playbook(cluster, path, *options)
 
 
+def test_no_registry_login_stays_on_a_manager(cluster, stacks):
+    """The stacks deployed with registry_auth, yet no manager's client config holds the
+    registry's credentials (docker login would keep them there for good; issue 21)."""
+    registry = stacks["swarmops_lab_registry"]
+    for manager in cluster.managers:
+        config = sh(cluster, manager, "cat /root/.docker/config.json 2>/dev/null || echo {}")
+        assert registry not in (json.loads(config).get("auths") or {}), (manager, config)
+        assert not sh(cluster, manager, "ls -d /tmp/swarmops-docker-config-* 2>/dev/null "
+                                        "|| true").strip()
+
+
 def test_a_missing_image_fails_with_the_task_error(cluster, stacks, tmp_path):
     args = {"name": "broken", "wait_timeout": 120,
             "registry_auth": {"registry": stacks["swarmops_lab_registry"], "username": "lab",
