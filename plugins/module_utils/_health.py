@@ -52,12 +52,20 @@ path = os.path.join(sys.argv[1], sys.argv[2])
 data = os.urandom(16).hex()
 step = "write"
 try:
-    with open(path, "w", encoding="ascii") as handle:
+    # Never through a link: DOCKERDIR is writable by the services, and this runs as root.
+    # A probe file left by an interrupted run is a regular file and goes first.
+    if os.path.islink(path):
+        print("probe file %s is a symlink (%s); remove it" % (path, os.readlink(path)))
+        sys.exit(1)
+    if os.path.isfile(path):
+        os.remove(path)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
     step = "read back"
-    with open(path, encoding="ascii") as handle:
+    with os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), encoding="ascii") as handle:
         back = handle.read()
     step = "remove"
     os.remove(path)

@@ -22,9 +22,18 @@ class FilesError(Exception):
 
 
 def resolve(root, rel):
-    """ROOT/REL, refusing absolute paths and anything that leaves ROOT."""
+    """ROOT/REL, refusing absolute paths, anything that leaves ROOT, and a symlink on the
+    way: DOCKERDIR is writable by the services, and a link planted there would have root
+    make, chown or chmod a path outside it."""
     if not rel or os.path.isabs(rel) or ".." in rel.split("/"):
         raise FilesError("%r must be a relative path under %s without '..'" % (rel, root))
+    path = root
+    for part in [p for p in rel.split("/") if p]:
+        path = os.path.join(path, part)
+        if os.path.islink(path):
+            raise FilesError("%s is a symlink; a stack's directories and files are made "
+                             "inside DOCKERDIR only, never through a link - remove it"
+                             % path)
     return os.path.join(root, rel)
 
 
@@ -60,18 +69,32 @@ def plan_files(root, directories, files, group):
 
 
 def apply_files(actions, group):
-    """Make what plan_files planned (directories first, in order, as root)."""
+    """Make what plan_files planned (directories first, in order, as root). Owner and mode
+    are set on what was opened without following a link (fchown, fchmod), so a symlink
+    swapped in after the plan is refused by the open, not followed."""
     gid = group_id(group)
     for act in actions:
         mode = int(act["mode"], 8)
+        if act["action"] == "write":
+            fd = os.open(act["path"], os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW,
+                         mode)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                set_owner_and_mode(handle.fileno(), gid, mode)
+                handle.write(act["content"])
+            continue
         if act["action"] == "mkdir":
             os.makedirs(act["path"], exist_ok=True)
-        elif act["action"] == "write":
-            fd = os.open(act["path"], os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(act["content"])
-        os.chown(act["path"], 0, gid)
-        os.chmod(act["path"], mode)
+        fd = os.open(act["path"], os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        try:
+            set_owner_and_mode(fd, gid, mode)
+        finally:
+            os.close(fd)
+
+
+def set_owner_and_mode(fd, gid, mode):
+    """root:gid and mode on an open file; chmod after chown, which clears setgid bits."""
+    os.fchown(fd, 0, gid)
+    os.fchmod(fd, mode)
 
 
 def public(actions):

@@ -427,6 +427,25 @@ def test_the_probe_writes_reads_back_and_removes_its_file(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_the_probe_never_writes_through_a_symlink_planted_in_its_place(tmp_path):
+    # A service can write DOCKERDIR; the probe runs as root.
+    target = tmp_path / "elsewhere"
+    target.write_text("precious")
+    mount = tmp_path / "mount"
+    mount.mkdir()
+    (mount / ".swarmops-health-node1").symlink_to(target)
+    result = hl.probe_mount(str(mount), ".swarmops-health-node1", 10)
+    assert result == "probe file %s/.swarmops-health-node1 is a symlink (%s); remove it" % (
+        mount, target)
+    assert target.read_text() == "precious"
+
+
+def test_a_probe_file_left_by_an_interrupted_run_is_replaced(tmp_path):
+    (tmp_path / ".swarmops-health-node1").write_text("stale")
+    assert hl.probe_mount(str(tmp_path), ".swarmops-health-node1", 10) == "ok"
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_probe_that_cannot_write_says_why(tmp_path):
     missing = tmp_path / "gone"
     result = hl.probe_mount(str(missing), ".swarmops-health-node1", 10)

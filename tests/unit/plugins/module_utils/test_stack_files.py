@@ -59,3 +59,35 @@ def test_an_unknown_group_is_refused(tmp_path):
 def test_file_contents_stay_out_of_the_result():
     assert sf.public([{"action": "write", "path": "/x", "mode": "0600", "content": "s"}]) \
         == [{"action": "write", "path": "/x", "mode": "0600"}]
+
+
+def test_a_symlink_on_the_way_is_refused_before_anything_is_made(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    root = tmp_path / "dockerdir"
+    root.mkdir()
+    (root / "logs").symlink_to(outside)
+    with pytest.raises(sf.FilesError, match="logs is a symlink"):
+        sf.plan_files(str(root), DIRS, [], GROUP)
+    (root / "private").symlink_to(outside)
+    with pytest.raises(sf.FilesError, match="private is a symlink"):
+        sf.plan_files(str(root), [], FILES, GROUP)
+    assert list(outside.iterdir()) == []
+
+
+def test_a_symlink_swapped_in_after_the_plan_is_not_followed(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "acme.json").write_text("theirs")
+    root = tmp_path / "dockerdir"
+    (root / "private").mkdir(parents=True)
+    (root / "logs").mkdir()
+    actions = sf.plan_files(str(root), [{"path": "logs", "mode": "2770"}], FILES, GROUP)
+    (root / "private" / "acme.json").symlink_to(outside / "acme.json")
+    (root / "logs").rmdir()
+    (root / "logs").symlink_to(outside)
+    for action in actions:
+        with pytest.raises(OSError):
+            sf.apply_files([action], GROUP)
+    assert (outside / "acme.json").read_text() == "theirs"
+    assert stat.S_IMODE(outside.stat().st_mode) != 0o2770
