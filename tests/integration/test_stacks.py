@@ -153,6 +153,21 @@ def test_core_stack_files_secret_and_config(cluster, stacks):
               ).strip() == "ok"
 
 
+def test_portainer_has_its_admin_and_its_agents_answer_it_only(cluster, stacks):
+    """Issue 21: no open first-admin screen, an agent secret, a closed agent network."""
+    manager = cluster.managers[0]
+    specs = {name: cluster.docker_json(manager, "service", "inspect", "core_" + name)[0][
+        "Spec"]["TaskTemplate"]["ContainerSpec"] for name in ("portainer", "agent")}
+    portainer = specs["portainer"]
+    assert "--admin-password-file" in portainer["Args"], portainer["Args"]
+    secret = portainer["Args"][portainer["Args"].index("--admin-password-file") + 1]
+    assert secret in ["/run/secrets/" + s["File"]["Name"] for s in portainer["Secrets"]]
+    for name, spec in specs.items():
+        assert f"AGENT_SECRET={stacks['swarmops_core_agent_secret']}" in spec["Env"], name
+    agent_net = cluster.docker_json(manager, "network", "inspect", "core_agent")[0]
+    assert agent_net["Attachable"] is False
+
+
 def test_check_after_one_env_change_reports_that_service_and_deploys_nothing(cluster, stacks):
     before = services(cluster)
     out = deploy(cluster, "--check", "--diff", "-e", "stacks=app",
