@@ -16,7 +16,10 @@ from __future__ import annotations
 import base64
 import copy
 import calendar
+import hashlib
+import hmac
 import json
+import os
 import time
 
 from ansible_collections.swarmops.cluster.plugins.module_utils._docker_api import (
@@ -269,6 +272,41 @@ def before_view(want, have, diff):
     return view
 
 
+def mask_value(item, key):
+    """KEY=VALUE as KEY=(masked DIGEST): the digest is keyed with a key of this run only,
+    so equal values show equal digests within one result and nothing can be guessed from
+    them offline."""
+    name, sep, value = item.partition("=")
+    if not sep:
+        return item
+    digest = hmac.new(key, value.encode("utf-8", "surrogateescape"), hashlib.sha256)
+    return "%s=(masked %s)" % (name, digest.hexdigest()[:8])
+
+
+def mask_environment(services, key):
+    """The services' views with every environment value masked (their names stay): a
+    service's environment holds passwords and tokens, and the result and --diff print it."""
+    masked = {}
+    for svc, fields in services.items():
+        fields = dict(fields)
+        env = fields.get("environment")
+        if isinstance(env, list):
+            fields["environment"] = [mask_value(item, key) for item in env]
+        elif isinstance(env, dict):  # a changed field: {before, after}
+            fields["environment"] = {side: [mask_value(item, key) for item in (items or [])]
+                                     for side, items in env.items()}
+        masked[svc] = fields
+    return masked
+
+
+def masked_result(diff, want, have):
+    """The services' diff and the before/after views, environment values masked."""
+    key = os.urandom(16)
+    shown = dict(diff, changed=mask_environment(diff["changed"], key))
+    return shown, {"before": {"services": mask_environment(before_view(want, have, diff), key)},
+                   "after": {"services": mask_environment(want, key)}}
+
+
 def desired_from(params):
     """The rendered stack as the action plugin handed it over."""
     return {"compose": params["compose"], "configs": params["configs"] or [],
@@ -290,9 +328,8 @@ def ensure_present(module, client):
     actions = public(file_actions) + actions
     kept = [svc for svc in current["services"] if svc["Spec"]["Name"] in diff["removed"]
             and not desired["prune"]]
-    result = {"actions": actions, "services": diff, "timings": {},
-              "diff": {"before": {"services": before_view(want, have, diff)},
-                       "after": {"services": want}}}
+    shown, views = masked_result(diff, want, have)
+    result = {"actions": actions, "services": shown, "timings": {}, "diff": views}
     if module.check_mode:
         result["actions"] += unused_objects(current, kept, desired)
         result["changed"] = bool(result["actions"])

@@ -215,7 +215,9 @@ actions:
 services:
   description: >-
     Per-service comparison of the files with what runs: C(added), C(removed) and
-    C(changed) (service -> field -> before/after).
+    C(changed) (service -> field -> before/after). Environment values are masked here and
+    in the diff (C(KEY=(masked DIGEST)), the digest keyed per run: equal within one
+    result, unguessable offline).
   returned: state=present
   type: dict
 status:

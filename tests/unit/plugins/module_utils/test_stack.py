@@ -120,3 +120,23 @@ def test_every_dollar_is_escaped_for_docker_stack_deploy():
     users = "admin:$2b$10$abc"
     assert escape_dollars({"a": [users, 3, {"b": "$$"}]}) == {
         "a": ["admin:$$2b$$10$$abc", 3, {"b": "$$$$"}]}
+
+
+def test_environment_values_are_masked_with_a_digest_of_this_run():
+    want = {"app_api": {"image": "web:1", "environment": ["MESSAGE=new", "TOKEN=s3cret"]}}
+    have = {"app_api": {"image": "web:1", "environment": ["MESSAGE=old", "TOKEN=s3cret"]}}
+    diff = {"added": [], "removed": [], "changed": {"app_api": {"environment": {
+        "before": have["app_api"]["environment"], "after": want["app_api"]["environment"]}}}}
+    shown, views = st.masked_result(diff, want, have)
+    text = repr((shown, views))
+    assert "s3cret" not in text and "new" not in text and "old" not in text
+    before = views["before"]["services"]["app_api"]["environment"]
+    after = views["after"]["services"]["app_api"]["environment"]
+    assert [item.split("=")[0] for item in after] == ["MESSAGE", "TOKEN"]
+    assert before[1] == after[1] and before[0] != after[0]  # equal values, equal digests
+    assert shown["changed"]["app_api"]["environment"]["after"] == after
+    assert views["after"]["services"]["app_api"]["image"] == "web:1"
+    # Another run, another key: the digests of one run say nothing about another's.
+    assert st.masked_result(diff, want, have)[1]["after"]["services"]["app_api"][
+        "environment"] != after
+    assert want["app_api"]["environment"] == ["MESSAGE=new", "TOKEN=s3cret"]  # not in place
