@@ -4,8 +4,9 @@
 """Controller side of swarmops.cluster.stack: read, interpolate and merge the compose files.
 
 Compose files, the ``.env`` file and the files of configs and secrets live next to the
-playbook, like a template's ``src``; the module runs on a manager and gets the rendered
-stack, with each config and secret named after its content.
+playbook, like a template's ``src``, and may be ansible-vault encrypted (read through
+Ansible's loader, as copy and template read theirs); the module runs on a manager and gets
+the rendered stack, with each config and secret named after its content.
 """
 
 from __future__ import annotations
@@ -61,6 +62,21 @@ class ActionModule(ActionBase):
         """A controller file, searched like template's src."""
         return self._find_needle("files", path)
 
+    def read_file(self, path):
+        """A controller file's bytes, decrypted when it is vault-encrypted (the loader
+        holds the run's vault secrets; a decrypted copy lives only while it is read)."""
+        try:
+            real = self._loader.get_real_file(path, decrypt=True)
+        except AnsibleError as err:
+            raise AnsibleActionFail("%s: %s; give the vault password that encrypted it "
+                                    "(--vault-id, --vault-password-file or --ask-vault-pass)"
+                                    % (path, to_text(err))) from err
+        try:
+            with open(real, "rb") as handle:
+                return handle.read()
+        finally:
+            self._loader.cleanup_tmp_file(real)
+
     def read_variables(self, args):
         """The .env file's values under the task's variables, all as strings; the .env
         file's own ${...} see the task's variables and its earlier lines only."""
@@ -68,7 +84,7 @@ class ActionModule(ActionBase):
                  for key, value in (args.get("variables") or {}).items()}
         values = {}
         if args.get("env_file"):
-            values.update(read_env_file(self.find(args["env_file"]), given))
+            values.update(read_env_file(self.find(args["env_file"]), given, self.read_file))
         values.update(given)
         return values
 
@@ -79,16 +95,14 @@ class ActionModule(ActionBase):
             raise AnsibleActionFail("stack %s: give files or definition (state=present)"
                                     % args.get("name"))
         variables = self.read_variables(args)
-        sources = []
-        for path in files:
-            with open(path, encoding="utf-8") as handle:
-                sources.append((path, handle.read()))
+        sources = [(path, to_text(self.read_file(path), errors="surrogate_or_strict"))
+                   for path in files]
         compose = render(sources, variables, args.get("definition"))
         base = os.path.dirname(files[0]) if files else self._loader.get_basedir()
         compose["version"] = at_least(compose.get("version"), MIN_VERSION)
-        inline_env_files(compose, base, variables)
-        configs = content_named(args["name"], compose, "configs", base)
-        secrets = content_named(args["name"], compose, "secrets", base)
+        inline_env_files(compose, base, variables, self.read_file)
+        configs = content_named(args["name"], compose, "configs", base, self.read_file)
+        secrets = content_named(args["name"], compose, "secrets", base, self.read_file)
         return {"compose": compose, "configs": configs, "secrets": secrets}
 
 
@@ -101,16 +115,22 @@ def at_least(version, minimum):
     return ".".join(str(part) for part in max(parts, minimum))
 
 
-def read_env_file(path, variables=None):
+def read_plain(path):
+    """A file's bytes, as they are on disk (the action plugin reads through its loader)."""
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def read_env_file(path, variables=None, read=read_plain):
     """A .env file's values, read strictly (plugin_utils/_dotenv: quotes, export,
     multi-line; a line that does not parse is an error naming file and line)."""
     if not _dotenv.HAS_DOTENV:
         raise AnsibleActionFail("env_file needs python-dotenv on the controller: "
                                 "pip install python-dotenv")
-    return _dotenv.read(path, variables)
+    return _dotenv.parse(to_text(read(path), errors="surrogate_or_strict"), path, variables)
 
 
-def inline_env_files(compose, base, variables=None):
+def inline_env_files(compose, base, variables=None, read=read_plain):
     """Service ``env_file`` entries read here and folded into ``environment`` (the files
     are on the controller; the explicit environment wins, as in compose)."""
     for svc in (compose.get("services") or {}).values():
@@ -119,7 +139,7 @@ def inline_env_files(compose, base, variables=None):
             continue
         merged = {}
         for path in [paths] if isinstance(paths, str) else paths:
-            merged.update(read_env_file(os.path.join(base, path), variables))
+            merged.update(read_env_file(os.path.join(base, path), variables, read))
         env = svc.get("environment") or {}
         if isinstance(env, list):
             env = dict(item.split("=", 1) if "=" in item else (item, None) for item in env)
@@ -127,7 +147,7 @@ def inline_env_files(compose, base, variables=None):
         svc["environment"] = merged
 
 
-def content_named(stack, compose, kind, base):
+def content_named(stack, compose, kind, base, read=read_plain):
     """Replace each file- or content-backed config/secret by an external one named after
     its content; returns [{key, name, data}] for the module to create."""
     objects = []
@@ -136,8 +156,7 @@ def content_named(stack, compose, kind, base):
         if spec.get("external"):
             continue
         if "file" in spec:
-            with open(os.path.join(base, spec["file"]), "rb") as handle:
-                data = handle.read()
+            data = read(os.path.join(base, spec["file"]))
         elif "content" in spec:
             data = to_bytes(spec["content"])
         else:

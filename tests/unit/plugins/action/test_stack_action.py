@@ -65,3 +65,51 @@ def test_an_object_without_a_source_is_refused(tmp_path):
     ("3.2", "3.8"), ("3.9", "3.9"), ("3", "3.8"), (None, "3.8"), ("3.8", "3.8")])
 def test_the_version_is_raised_to_what_named_external_objects_need(version, expected):
     assert action.at_least(version, action.MIN_VERSION) == expected
+
+
+class Vaulted:
+    """What read_file uses of the action plugin: Ansible's own loader, given a vault
+    secret as ansible-playbook --vault-password-file gives it."""
+
+    def __init__(self, password):
+        # pylint: disable=import-outside-toplevel
+        from ansible.parsing.dataloader import DataLoader
+        from ansible.parsing.vault import VaultSecret
+        self._loader = DataLoader()
+        self._loader.set_vault_secrets([("default", VaultSecret(password))])
+
+    @staticmethod
+    def encrypt(path, text, password):
+        """Write text to path ansible-vault encrypted."""
+        # pylint: disable=import-outside-toplevel
+        from ansible.parsing.vault import VaultLib, VaultSecret
+        vault = VaultLib([("default", VaultSecret(password))])
+        path.write_bytes(vault.encrypt(text.encode()))
+
+
+def test_vault_encrypted_env_compose_and_secret_files_are_read_decrypted(tmp_path):
+    password = b"lab-vault-password"
+    Vaulted.encrypt(tmp_path / ".env", "DB_PASSWORD=s3cret\nUSER=app\n", password)
+    Vaulted.encrypt(tmp_path / "db.txt", "s3cret-file", password)
+    (tmp_path / "plain.env").write_text("PLAIN=1\n")
+    plugin = Vaulted(password)
+
+    def read(path):
+        return action.ActionModule.read_file(plugin, path)
+    assert (tmp_path / ".env").read_bytes().startswith(b"$ANSIBLE_VAULT;")
+    assert action.read_env_file(str(tmp_path / ".env"), None, read) == {
+        "DB_PASSWORD": "s3cret", "USER": "app"}
+    assert action.read_env_file(str(tmp_path / "plain.env"), None, read) == {"PLAIN": "1"}
+    compose = {"secrets": {"db": {"file": "db.txt"}}}
+    (secret,) = action.content_named("s", compose, "secrets", str(tmp_path), read)
+    assert base64.b64decode(secret["data"]) == b"s3cret-file"
+    # No decrypted copy is left behind on the controller.
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".env", "db.txt", "plain.env"]
+
+
+def test_a_vaulted_file_without_the_vault_password_is_an_error_naming_it(tmp_path):
+    Vaulted.encrypt(tmp_path / ".env", "A=1\n", b"right")
+    plugin = Vaulted(b"wrong")
+    with pytest.raises(action.AnsibleActionFail, match=r"\.env: Decryption failed.*vault"):
+        action.read_env_file(str(tmp_path / ".env"), None,
+                             lambda path: action.ActionModule.read_file(plugin, path))
