@@ -607,6 +607,14 @@ class Suite:
         assert result.rc == 0, result.tail()
         assert result.changed == 0, changed_tasks(result.output)
 
+    def settled(self, step, bricks=False):
+        """What every step that leaves the cluster whole must show after it: site.yml
+        re-runs with changed=0, health passes, new files go in and every file reads back."""
+        self.rerun_unchanged(step)
+        self.healthy(step)
+        self.write_files(step, "after")
+        self.check_data(step, bricks=bricks)
+
     def healthy(self, step):
         """health.yml passes (it fails on an unhealthy cluster)."""
         self.require("health.yml")

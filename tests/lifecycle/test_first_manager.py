@@ -56,14 +56,6 @@ def managers(suite, reader):
     return {h: m for h, (_s, m) in swarm_nodes(suite, reader).items() if m}
 
 
-def after_step(suite, step):
-    """What every step that leaves the cluster whole must show."""
-    suite.rerun_unchanged(step)
-    suite.healthy(step)
-    suite.write_files(step, "after")
-    suite.check_data(step, bricks=True)
-
-
 # --- 1. baseline -----------------------------------------------------------------------------
 
 def test_baseline_is_healthy(suite):
@@ -98,7 +90,7 @@ def test_replace_the_dead_first_manager(suite):
     nodes = swarm_nodes(suite, "node2")
     assert hostname(suite, "node1") not in nodes
     assert nodes[hostname(suite, "node5")][1] in ("Reachable", "Leader"), nodes
-    after_step(suite, step)
+    suite.settled(step, bricks=True)
 
 
 # --- 4. the next first manager dies and is removed ---------------------------------------------
@@ -125,4 +117,4 @@ def test_remove_the_dead_first_manager_and_provision_a_fresh_one(suite):
     suite.apply(step, "site.yml")
     assert sorted(managers(suite, "node3")) == [hostname(suite, n)
                                                 for n in ("node3", "node5", "node6")]
-    after_step(suite, step)
+    suite.settled(step, bricks=True)

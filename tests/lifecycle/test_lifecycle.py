@@ -148,10 +148,7 @@ def test_remove_a_live_worker(suite):
     assert not joined and "join token" in said.lower(), said
     lab.forget("node5")
     assert hostname(suite, "node5") not in swarm_nodes(suite)
-    suite.rerun_unchanged(step)
-    suite.healthy(step)
-    suite.write_files(step, "after")
-    suite.check_data(step)
+    suite.settled(step)
 
 
 def join_tokens(lab):
@@ -223,10 +220,7 @@ def test_site_provisions_a_new_manager_in_its_place(suite):
     suite.apply(step, "site.yml")
     managers = {h: m for h, (_s, m) in swarm_nodes(suite).items() if m}
     assert len(managers) == 3 and hostname(suite, "node6") in managers, managers
-    suite.rerun_unchanged(step)
-    suite.healthy(step)
-    suite.write_files(step, "after")
-    suite.check_data(step, bricks=True)
+    suite.settled(step, bricks=True)
 
 
 # --- 5. replace a dead manager -----------------------------------------------------------------
@@ -257,10 +251,7 @@ def test_replace_a_dead_manager_with_a_fresh_node(suite):
     nodes = swarm_nodes(suite)
     assert hostname(suite, "node6") not in nodes
     assert nodes[hostname(suite, "node7")][1] in ("Reachable", "Leader"), nodes
-    suite.rerun_unchanged(step)
-    suite.healthy(step)
-    suite.write_files(step, "after")
-    suite.check_data(step, bricks=True)
+    suite.settled(step, bricks=True)
 
 
 # --- 6. a stopped worker, then the same node reinstalled ---------------------------------------
@@ -353,10 +344,7 @@ def test_rolling_restart_for_a_daemon_json_change(suite):
     result, windows = probed(suite, step, "site.yml", *options)
     # From now on site.yml keeps the new daemon.json.
     suite.lab.extra_vars = options
-    suite.rerun_unchanged(step)
-    suite.healthy(step)
-    suite.write_files(step, "after")
-    suite.check_data(step)
+    suite.settled(step)
     assert_rolled(suite, result, windows)
 
 
@@ -367,10 +355,7 @@ def test_rolling_restart_with_upgrade_restart_only(suite):
     suite.write_files(step, "before")
     result, windows = probed(suite, step, "upgrade.yml", "-e", "confirm=yes",
                              "-e", "restart_only=yes")
-    suite.rerun_unchanged(step)
-    suite.healthy(step)
-    suite.write_files(step, "after")
-    suite.check_data(step)
+    suite.settled(step)
     assert_rolled(suite, result, windows)
 
 
