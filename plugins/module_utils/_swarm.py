@@ -273,9 +273,12 @@ def wait_for_new_root(client, timeout, interval=2):
         if not stale:
             return
         if time.time() > deadline:
+            # Not "run again": that would start another rotation.
             raise EngineError("the root CA rotation did not reach %s within %d s; it goes "
-                              "on in the swarm (docker info shows it): run again to wait "
-                              "longer" % (", ".join(stale), timeout), stale_nodes=stale)
+                              "on in the swarm (docker info shows RootRotationInProgress "
+                              "until it ends): bring those nodes back or wait, and do not "
+                              "rotate again meanwhile" % (", ".join(stale), timeout),
+                              stale_nodes=stale)
         time.sleep(interval)
 
 

@@ -20,8 +20,9 @@ description:
     or C(GID_MIN..GID_MAX) of C(/etc/login.defs)), as C(groupadd --system) picks one.
   - Files, directories and symlinks under O(reown_paths) that had the group's old GID get
     the new one, and those of a moved group follow it on every local filesystem; both sets
-    are found before anything changes. The walk does not follow symlinks, does not cross into another filesystem and
-    skips a path on a FUSE or network filesystem (the shared volume).
+    are found before anything changes. The walk does not follow symlinks, does not cross
+    into another filesystem and skips a path on a FUSE or network filesystem (the shared
+    volume).
   - Refuses, before changing anything, a GID outside 1..2147483646, 65534 (nogroup) and
     65535, an invalid group name, and an C(/etc/group) with a duplicate or malformed entry
     for the group.
