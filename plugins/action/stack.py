@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import os
 
 from ansible.errors import AnsibleActionFail, AnsibleError
@@ -25,7 +26,8 @@ from ansible_collections.swarmops.cluster.plugins.plugin_utils._compose import (
 from ansible_collections.swarmops.cluster.plugins.plugin_utils import _dotenv
 
 # Options only this plugin reads; the module gets the rendered result instead.
-CONTROLLER_OPTIONS = ("files", "definition", "env_file", "variables", "render_only")
+CONTROLLER_OPTIONS = ("files", "definition", "env_file", "variables", "render_only",
+                      "object_key")
 # Content-named configs and secrets are external objects with a name: compose 3.5+.
 MIN_VERSION = (3, 8)
 # docker's limit for config and secret names.
@@ -101,8 +103,11 @@ class ActionModule(ActionBase):
         base = os.path.dirname(files[0]) if files else self._loader.get_basedir()
         compose["version"] = at_least(compose.get("version"), MIN_VERSION)
         inline_env_files(compose, base, variables, self.read_file)
-        configs = content_named(args["name"], compose, "configs", base, self.read_file)
-        secrets = content_named(args["name"], compose, "secrets", base, self.read_file)
+        object_key = args.get("object_key")
+        configs = content_named(args["name"], compose, "configs", base, self.read_file,
+                                object_key)
+        secrets = content_named(args["name"], compose, "secrets", base, self.read_file,
+                                object_key)
         return {"compose": compose, "configs": configs, "secrets": secrets}
 
 
@@ -147,7 +152,16 @@ def inline_env_files(compose, base, variables=None, read=read_plain):
         svc["environment"] = merged
 
 
-def content_named(stack, compose, kind, base, read=read_plain):
+def content_digest(data, key=None):
+    """12 hex digits naming an object after its content: SHA-256, keyed (HMAC) with the
+    cluster's object key when there is one, so that `docker secret ls` gives no way to test
+    a guessed secret offline."""
+    if key:
+        return hmac.new(to_bytes(key), data, hashlib.sha256).hexdigest()[:12]
+    return hashlib.sha256(data).hexdigest()[:12]
+
+
+def content_named(stack, compose, kind, base, read=read_plain, object_key=None):
     """Replace each file- or content-backed config/secret by an external one named after
     its content; returns [{key, name, data}] for the module to create."""
     objects = []
@@ -162,7 +176,7 @@ def content_named(stack, compose, kind, base, read=read_plain):
         else:
             raise AnsibleActionFail("stack %s: %s.%s needs file, content or external"
                                     % (stack, kind, key))
-        digest = hashlib.sha256(data).hexdigest()[:12]
+        digest = content_digest(data, object_key)
         prefix = spec.get("name") or "%s_%s" % (stack, key)
         name = "%s-%s" % (prefix[:MAX_NAME - 13], digest)
         compose[kind][key] = {"external": True, "name": name}

@@ -88,6 +88,15 @@ options:
         change. Read by the action plugin.
     type: bool
     default: false
+  object_key:
+    description:
+      - A secret of the cluster (vault it) that keys the digest naming each config and
+        secret after its content (HMAC-SHA-256). Without it the digest is a plain
+        SHA-256 of the content, and anyone who can list the swarm's secrets can test a
+        guess of a short secret offline. Changing it renames every object once (the
+        services move to the new names in one deploy).
+      - Read by the action plugin.
+    type: str
   compose:
     description:
       - The rendered compose data. Set by the action plugin from O(files) and
@@ -248,6 +257,7 @@ ARGUMENT_SPEC = dict(
     env_file={"type": "path"},
     variables={"type": "dict"},
     render_only={"type": "bool", "default": False},
+    object_key={"type": "str", "no_log": True},
     compose={"type": "dict"},
     configs={"type": "list", "elements": "dict"},
     secrets={"type": "list", "elements": "dict", "no_log": True},

@@ -113,3 +113,17 @@ def test_a_vaulted_file_without_the_vault_password_is_an_error_naming_it(tmp_pat
     with pytest.raises(action.AnsibleActionFail, match=r"\.env: Decryption failed.*vault"):
         action.read_env_file(str(tmp_path / ".env"), None,
                              lambda path: action.ActionModule.read_file(plugin, path))
+
+
+def test_with_an_object_key_names_are_keyed_digests(tmp_path):
+    import hmac  # pylint: disable=import-outside-toplevel
+    compose = {"secrets": {"token": {"content": "s3cret"}}}
+    (keyed,) = action.content_named("shared", compose, "secrets", str(tmp_path),
+                                    object_key="cluster-key")
+    expected = hmac.new(b"cluster-key", b"s3cret", hashlib.sha256).hexdigest()[:12]
+    assert keyed["name"] == "shared_token-" + expected
+    # The plain digest of a guess does not match it; another key gives another name.
+    assert hashlib.sha256(b"s3cret").hexdigest()[:12] not in keyed["name"]
+    other = action.content_named("shared", {"secrets": {"token": {"content": "s3cret"}}},
+                                 "secrets", str(tmp_path), object_key="other-key")[0]["name"]
+    assert other != keyed["name"]
