@@ -45,6 +45,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 STATE = Path(os.environ.get("SWARMOPS_LAB_STATE", ROOT / ".lab"))
 LABEL = "swarmops.lab"
+# Seconds a node may take to boot and answer SSH: a few on a calm machine, but with three
+# scenario streams on two cores a grown node once took more than 180.
+BOOT_TIMEOUT = 360
 IMAGE_REPO = "swarmops-lab-node"
 # The Debian releases the roles support; the lab's nodes run SUITE.
 SUITES = ("trixie", "bookworm")
@@ -480,7 +483,7 @@ def start_registry(name, network, image, keys, subnet):
     """
     entry = registry_entry(name, subnet)
     start_node(name, entry, network, image, keys)
-    wait_for_node(entry, time.time() + 180)
+    wait_for_node(entry, time.time() + BOOT_TIMEOUT)
     aptcache.setup_lab(STATE, name, network, [entry["container"]], host_mirror()[1])
     docker("exec", entry["container"], "sh", "-c",
            "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -qq -y "
@@ -499,14 +502,20 @@ def start_registry(name, network, image, keys, subnet):
 
 
 def wait_for_node(node, deadline):
-    """Wait until systemd finished booting and sshd accepts TCP on the node's address."""
+    """Wait until systemd finished booting and sshd accepts TCP on the node's address; on
+    timeout, say where the boot stood (its state and the jobs it still waits for)."""
+    state = ""
     while time.time() < deadline:
         state = docker("exec", node["container"], "systemctl", "is-system-running",
                        check=False).stdout.strip()
         if state in ("running", "degraded") and aptcache.port_open(node["address"], 22):
             return
         time.sleep(0.5)
-    raise LabError(f"{node['container']} did not boot with SSH in time; "
+    jobs = docker("exec", node["container"], "systemctl", "list-jobs", "--no-pager",
+                  check=False).stdout.strip()
+    raise LabError(f"{node['container']} did not boot with SSH in time (systemd: "
+                   f"{state or 'no answer'}; ssh port open: "
+                   f"{aptcache.port_open(node['address'], 22)}; jobs: {jobs[-800:]}); "
                    f"see `docker logs {node['container']}`")
 
 
@@ -715,7 +724,7 @@ def start_lab(name, managers, workers, registry=False):
                                                "image": image, "nodes": nodes}, indent=2))
     for node in nodes:
         start_node(name, node, network, image, keys)
-    deadline = time.time() + 180
+    deadline = time.time() + BOOT_TIMEOUT
     for node in nodes:
         wait_for_node(node, deadline)
     # Before anything installs on the nodes; warns and leaves them direct if it cannot.
@@ -768,7 +777,7 @@ def grow(name, group, names, suite=None):
     image = build_image(suite) if suite else layout["image"]
     for node in new:
         start_node(name, node, layout["network"], image, ldir / "lab_keys")
-    deadline = time.time() + 180
+    deadline = time.time() + BOOT_TIMEOUT
     for node in new:
         wait_for_node(node, deadline)
     aptcache.setup_lab(STATE, name, layout["network"], [n["container"] for n in new],
@@ -830,7 +839,7 @@ def wipe(name, names):
     for node in nodes:
         docker("rm", "-f", "-v", node["container"])
         start_node(name, node, layout["network"], layout["image"], ldir / "lab_keys")
-    deadline = time.time() + 180
+    deadline = time.time() + BOOT_TIMEOUT
     for node in nodes:
         wait_for_node(node, deadline)
     aptcache.setup_lab(STATE, name, layout["network"], [n["container"] for n in nodes],
