@@ -615,10 +615,17 @@ class Suite:
         self.write_files(step, "after")
         self.check_data(step, bricks=bricks)
 
-    def healthy(self, step):
-        """health.yml passes (it fails on an unhealthy cluster)."""
+    def healthy(self, step, settle=0):
+        """health.yml passes (it fails on an unhealthy cluster). settle: seconds the
+        cluster may take to get there (a reset brick heals in the background: a few
+        entries stay pending for a moment after every file reads back)."""
         self.require("health.yml")
-        result = self.playbook(step, "health.yml")
+        deadline = time.monotonic() + settle
+        while True:
+            result = self.playbook(step, "health.yml")
+            if result.rc == 0 or time.monotonic() > deadline:
+                break
+            time.sleep(5)
         assert result.rc == 0, result.tail()
 
     def write_files(self, step, phase):

@@ -277,7 +277,7 @@ def test_site_takes_a_reinstalled_storage_node_back_in_place(suite):
     assert names.count(hostname(suite, "node4")) == 1, names
     suite.rerun_unchanged(step)
     suite.check_data(step, bricks=True)
-    suite.healthy(step)
+    suite.healthy(step, settle=180)
     suite.write_files(step, "after")
     suite.check_data(step, bricks=True)
 
