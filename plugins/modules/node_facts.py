@@ -56,6 +56,13 @@ options:
         network.
     type: bool
     default: false
+  firewall:
+    description:
+      - Also read the firewall table of M(swarmops.cluster.firewall) (the spec hash of its
+        file and of the loaded table, its boot unit), glusterd's brick port range and the
+        address this run's SSH session comes from.
+    type: bool
+    default: false
 notes:
   - Supports check mode; it never changes anything.
   - The docker CLI is asked with C(LANG=C) and C(--format) JSON output.
@@ -108,6 +115,11 @@ ansible_facts:
             C(scope), C(ingress), C(config_only), C(config_from), C(subnets), C(labels));
             null otherwise.
           type: list
+        firewall:
+          description: With O(firewall), C(installed) (nft), C(hash) (of the table file),
+            C(loaded) (the loaded table's hash), C(file), C(unit), C(unit_ok), C(enabled),
+            C(brick_ports) ([base, max]) and C(ssh_client); null otherwise.
+          type: dict
         engine:
           description: C(installed), C(answering), C(error), C(version), C(service)
             (C(loaded), C(active), C(enabled)) and C(swarm) (state, node_id, node_addr,
@@ -145,6 +157,8 @@ import socket
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.facts.system.distribution import DistributionFactCollector
+from ansible_collections.swarmops.cluster.plugins.module_utils._firewall import (
+    read_state, summarize, unit_text)
 from ansible_collections.swarmops.cluster.plugins.module_utils._node_facts import (
     parse_group_file, parse_group_gids, parse_ip_addr, read_daemon_json, read_engine,
     read_file_state, read_gluster, read_networks, read_packages, read_paths, run_cli)
@@ -156,6 +170,7 @@ ARGUMENT_SPEC = {
     "gluster": {"type": "bool", "default": False},
     "paths": {"type": "list", "elements": "path", "default": []},
     "networks": {"type": "bool", "default": False},
+    "firewall": {"type": "bool", "default": False},
 }
 
 
@@ -184,6 +199,8 @@ def main():
         "paths": read_paths(params["paths"]),
         "interfaces": facts.pop("interfaces"),
         "networks": read_networks(module) if params["networks"] else None,
+        "firewall": (summarize(read_state(module), unit_text(module))
+                     if params["firewall"] else None),
     }
     module.exit_json(changed=False, ansible_facts=facts)
 

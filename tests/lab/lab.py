@@ -52,10 +52,10 @@ IMAGE_REPO = "swarmops-lab-node"
 # The Debian releases the roles support; the lab's nodes run SUITE.
 SUITES = ("trixie", "bookworm")
 SUITE = os.environ.get("SWARMOPS_LAB_SUITE", "trixie")
-# What the docker and glusterfs roles install on Debian (their vars/main.yml; a unit test
-# keeps the two equal): a baked image has them, so the roles find them and skip the apt run.
+# What the docker, glusterfs and firewall roles install on Debian (their vars and defaults;
+# a unit test keeps the two equal): a baked image has them, so the roles skip the apt run.
 ROLE_PACKAGES = ["docker.io", "python3-docker", "apparmor", "glusterfs-server",
-                 "glusterfs-client"]
+                 "glusterfs-client", "nftables"]
 # Debian 13's docker.io only recommends its CLI (the docker role installs it there).
 SPLIT_CLI = {"trixie": ["docker-cli"]}
 # Three managers grown by two workers and two managers: the onboarding test's largest lab.

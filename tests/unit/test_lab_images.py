@@ -46,7 +46,10 @@ def test_sources_move_every_suite_of_the_host_release():
 def test_baked_packages_are_what_the_roles_install(suite, release, split):
     docker = role_vars("docker")
     gluster = role_vars("glusterfs")["_swarmops_glusterfs_package_sets"]["Debian"]["server"]
-    wanted = list(docker["_swarmops_docker_package_sets"]["Debian"]["debian"]) + gluster
+    firewall = yaml.safe_load((ROOT / "roles" / "firewall" / "defaults" / "main.yml")
+                              .read_text())["swarmops_firewall_packages"]
+    wanted = list(docker["_swarmops_docker_package_sets"]["Debian"]["debian"]) + gluster \
+        + firewall
     # The role's own test of a release: a major version it matches has the CLI inside.
     pattern = re.search(r"is not match\('([^']+)'\)", docker["_swarmops_docker_split_cli"])
     assert bool(re.match(pattern.group(1), release)) is not split
