@@ -143,8 +143,8 @@ def swarm_state_problems(node, probe):
         return []
     name = node["name"]
     if swarm["state"] == "locked":
-        return ["%s: its swarm is locked; unlock it (docker swarm unlock) and run again"
-                % name]
+        return ["%s: the manager is locked (autolock); unlock it with playbooks/unlock.yml "
+                "(or docker swarm unlock there) and run again" % name]
     if swarm["state"] != "active":
         return ["%s: its swarm state is %s (%s); make it leave (docker swarm leave --force) "
                 "and run again" % (name, swarm["state"], swarm.get("error") or "no error")]

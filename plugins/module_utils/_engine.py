@@ -18,6 +18,8 @@ from ansible_collections.swarmops.cluster.plugins.module_utils._swarm import (
     manager_counts, read_local)
 
 POLL = 0.5
+# read_ready's word for a manager that came back locked (autolock).
+LOCKED = "locked"
 
 
 class RestartRefused(Exception):
@@ -148,6 +150,8 @@ def read_ready(client, before):
     """ready_problem on a fresh read; an engine that does not answer is a problem too."""
     try:
         info = call("info", client.info)
+        if (info.get("Swarm") or {}).get("LocalNodeState") == "locked":
+            return LOCKED
         manager = (info.get("Swarm") or {}).get("ControlAvailable")
         nodes = call("node list", client.nodes) if manager else None
         problem = ready_problem(before, info, nodes)
@@ -165,14 +169,24 @@ def read_ready(client, before):
     return problem
 
 
-def wait_ready(client, before, timeout):
-    """Seconds until read_ready found nothing wrong; EngineError naming the last problem."""
+def wait_ready(client, before, timeout, unlock_key=None):
+    """Seconds until read_ready found nothing wrong; EngineError naming the last problem.
+    A manager of an autolocked swarm comes back locked: unlock_key unlocks it (in the API
+    request's body); without one the wait ends at once, naming the way forward."""
     start = time.time()
     while True:
         problem = read_ready(client, before)
         waited = round(time.time() - start, 2)
         if problem is None:
             return waited
+        if problem == LOCKED:
+            if not unlock_key:
+                raise EngineError("%s: the manager came back locked (autolock): unlock it "
+                                  "with playbooks/unlock.yml, or give this run the key "
+                                  "(swarmops_swarm_unlock_key_file)" % before["hostname"],
+                                  waited=waited)
+            call("swarm unlock", client.unlock_swarm, unlock_key)
+            continue
         if waited >= timeout:
             raise EngineError("the engine did not come back within %d s after its restart: "
                               "%s. Check `systemctl status docker` and `journalctl -u "

@@ -158,6 +158,9 @@ def judge_services(services):
 def swarm_access_problem(info):
     """Why the swarm cannot be read from the node that gave this /info, or None."""
     local = read_local(info)
+    if local["state"] == "locked":
+        return ("swarm: %s is a locked manager (autolock, after an engine restart or a "
+                "reboot): unlock it with playbooks/unlock.yml" % local["hostname"])
     if local["state"] != "active":
         return "swarm: %s is not in a swarm (state %s%s); read it from a manager" % (
             local["hostname"], local["state"],
@@ -464,6 +467,18 @@ def read_swarm(module):
         return None, "swarm: cannot be read on %s: %s" % (socket.gethostname(), err.msg)
 
 
+def read_lock(module):
+    """[problem] when this node is a locked manager (autolock): the swarm's node list shows
+    it only as unreachable. An engine that does not answer is the other reads' to report."""
+    try:
+        info = call("info", connect(FindingModule(module)).info)
+    except EngineError:
+        return []
+    if (info.get("Swarm") or {}).get("LocalNodeState") != "locked":
+        return []
+    return [swarm_access_problem(info)]
+
+
 def read_volume_state(module, volume):
     """{status, sizes, heal, errors} of a started volume. heal is read only where there is
     something to heal (replicated or dispersed volumes: glusterd refuses it otherwise)."""
@@ -550,6 +565,8 @@ def read_health(module):
             health["nodes"], health["services"], found, cautions = assess_swarm(answers)
             problems += found
             warnings += cautions
+    else:
+        problems += read_lock(module)
     if params["volume"]:
         health["gluster"] = read_gluster(module, params["volume"], params["leaving"])
         found, cautions = judge_gluster(health["gluster"], params["disk_warn"],

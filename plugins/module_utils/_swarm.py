@@ -33,6 +33,9 @@ def read_local(info, nodes=None):
         "remote_managers": sorted(m["Addr"] for m in swarm.get("RemoteManagers") or []),
         "error": swarm.get("Error") or None,
         "hostname": info.get("Name"),
+        # A manager's /info carries the swarm's spec: whether managers lock on restart.
+        "autolock": bool((((swarm.get("Cluster") or {}).get("Spec") or {})
+                          .get("EncryptionConfig") or {}).get("AutoLockManagers")),
     }
     if nodes is not None:
         local["nodes"] = [summarize_node(n) for n in nodes]
@@ -78,7 +81,8 @@ def normalize_addr(addr):
 def check_usable(local, hostname):
     """Refuse states in which no membership change is safe to plan."""
     if local["state"] == "locked":
-        raise PlanError("%s: the swarm is locked; unlock it first (docker swarm unlock) "
+        raise PlanError("%s: the manager is locked (autolock): unlock it with "
+                        "playbooks/unlock.yml (the key from swarmops_swarm_unlock_key_file) "
                         "- nothing was changed" % hostname)
     if local["state"] in ("pending", "error"):
         raise PlanError("%s: the node's swarm state is %s (%s); make it leave with "
@@ -171,6 +175,27 @@ def plan_absent(local, force):
     return [{"action": "leave", "force": True}]
 
 
+def plan_autolock(local, autolock, initializing=False):
+    """Lock or unlock the managers on restart (pure): None leaves it as it is. A swarm
+    this run initializes starts unlocked, so asking for autolock adds the switch."""
+    if autolock is None or (not initializing and local["autolock"] == autolock):
+        return []
+    if not initializing and (local["state"] != "active" or not local["is_manager"]):
+        raise PlanError("%s is not a manager of an active swarm; autolock is set on a "
+                        "manager - nothing was changed" % local["hostname"])
+    return [] if initializing and not autolock else [{"action": "autolock",
+                                                     "enabled": bool(autolock)}]
+
+
+def plan_unlocked(local):
+    """Nothing to do for state=unlocked once unlock_first ran; a manager still locked had
+    no key (pure)."""
+    if local["state"] == "locked":
+        raise PlanError("%s: the manager is locked and no unlock_key was given - nothing "
+                        "was changed" % local["hostname"])
+    return []
+
+
 def plan_rotation(local, rotate):
     """A rotation of the join tokens and/or the swarm's root CA (pure): on an active manager
     only, since only a manager can change the cluster's secrets. Rotation is an act, not a
@@ -183,13 +208,15 @@ def plan_rotation(local, rotate):
         raise PlanError("%s is not a manager of an active swarm; rotate the join tokens or "
                         "the CA on a manager - nothing was changed" % local["hostname"])
     return [{"action": "rotate", "worker_token": "worker_token" in rotate,
-             "manager_token": "manager_token" in rotate, "ca": "ca" in rotate}]
+             "manager_token": "manager_token" in rotate, "ca": "ca" in rotate,
+             "unlock_key": "unlock_key" in rotate}]
 
 
 def describe(local):
     """The diff view of a node's membership."""
     return {"state": local["state"], "role": role_of(local),
-            "cluster_id": local["cluster_id"], "node_id": local["node_id"]}
+            "cluster_id": local["cluster_id"], "node_id": local["node_id"],
+            "autolock": local.get("autolock", False)}
 
 
 def predict(local, actions):
@@ -203,8 +230,12 @@ def predict(local, actions):
         elif action["action"] == "leave":
             after = {"state": "inactive", "role": None, "cluster_id": None, "node_id": None}
         elif action["action"] == "rotate":
-            after["rotated"] = [k for k in ("worker_token", "manager_token", "ca")
-                                if action[k]]
+            after["rotated"] = [k for k in ("worker_token", "manager_token", "ca",
+                                            "unlock_key") if action.get(k)]
+        elif action["action"] == "autolock":
+            after["autolock"] = action["enabled"]
+        elif action["action"] == "unlock":
+            after["state"] = "active"
     return after
 
 
@@ -229,6 +260,25 @@ def apply(client, actions, desired):
             call("swarm leave", client.leave_swarm, force=action["force"])
         elif kind == "rotate":
             rotate(client, action, desired.get("rotate_timeout") or 300)
+        elif kind == "autolock":
+            set_autolock(client, action["enabled"])
+        elif kind == "unlock":
+            # The key goes in the request body, never on a command line.
+            call("swarm unlock", client.unlock_swarm, desired["unlock_key"])
+
+
+def set_autolock(client, enabled):
+    """Switch autolock in one swarm update that keeps the rest of the spec."""
+    swarm = call("swarm inspect", client.inspect_swarm)
+    spec = dict(swarm["Spec"])
+    spec["EncryptionConfig"] = dict(spec.get("EncryptionConfig") or {},
+                                    AutoLockManagers=bool(enabled))
+    call("swarm update", client.update_swarm, swarm["Version"]["Index"], swarm_spec=spec)
+
+
+def unlock_key(client):
+    """The swarm's current unlock key (a manager of an autolocked swarm), else None."""
+    return call("swarm unlock-key", client.get_unlock_key).get("UnlockKey") or None
 
 
 def rotate(client, action, timeout):
@@ -245,7 +295,8 @@ def rotate(client, action, timeout):
         spec["CAConfig"] = ca_config
     call("swarm update", client.update_swarm, swarm["Version"]["Index"], swarm_spec=spec,
          rotate_worker_token=action["worker_token"],
-         rotate_manager_token=action["manager_token"])
+         rotate_manager_token=action["manager_token"],
+         rotate_manager_unlock_key=action.get("unlock_key", False))
     if action["ca"]:
         wait_for_new_root(client, timeout)
 

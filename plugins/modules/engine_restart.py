@@ -34,6 +34,13 @@ options:
     description: Seconds to wait for the engine to come back before failing.
     type: int
     default: 300
+  unlock_key:
+    description:
+      - The swarm's unlock key. A manager of an autolocked swarm comes back locked; with
+        the key it is unlocked (in the API request's body, never on a command line) and
+        the wait goes on, without it the module fails at once naming C(playbooks/unlock.yml).
+        Secret.
+    type: str
 author:
   - swarmops.cluster contributors (@swarmops)
 """
@@ -68,6 +75,7 @@ ARGUMENT_SPEC = dict(
     ENGINE_ARGUMENT_SPEC,
     unit={"type": "str", "default": "docker"},
     wait_timeout={"type": "int", "default": 300},
+    unlock_key={"type": "str", "no_log": True},
 )
 
 
@@ -91,7 +99,8 @@ def main():
             module.fail_json(msg="restarting %s failed: check `systemctl status %s`"
                              % (module.params["unit"], module.params["unit"]),
                              cmd=argv, rc=rc, stdout=out, stderr=err)
-        result["waited"] = wait_ready(client, before, module.params["wait_timeout"])
+        result["waited"] = wait_ready(client, before, module.params["wait_timeout"],
+                                      module.params["unlock_key"])
     except RestartRefused as err:
         module.fail_json(msg=str(err))
     except EngineError as err:

@@ -25,8 +25,10 @@ options:
       - V(join) joins the swarm at O(remote_addrs); no change when the node is in it already.
       - V(absent) leaves the swarm. A manager is demoted first; leaving as the last manager,
         or when it would break the raft quorum, is refused unless O(force=true).
+      - V(unlocked) only unlocks a locked manager with O(unlock_key) (no change on one that
+        is not locked); it never initializes, joins or leaves.
     type: str
-    choices: [present, join, absent]
+    choices: [present, join, absent, unlocked]
     default: present
   advertise_addr:
     description: Address (optionally C(host:port) or an interface name) other nodes use to reach this one.
@@ -90,20 +92,40 @@ options:
   rotate:
     description:
       - With O(state=present) on a manager, rotate the swarm's V(worker_token),
-        V(manager_token) and/or root V(ca) (C(docker swarm join-token --rotate),
-        C(docker swarm ca --rotate)), all in one swarm update that keeps every other
-        setting. A host given a token before keeps it, but the swarm refuses it.
+        V(manager_token), root V(ca) and/or autolock V(unlock_key) (C(docker swarm
+        join-token --rotate), C(docker swarm ca --rotate), C(docker swarm unlock-key
+        --rotate)), all in one swarm update that keeps every other setting. A host given a
+        token before keeps it, but the swarm refuses it.
       - A V(ca) rotation waits until every node that is up has a certificate of the new
         root (a node that is down gets one when it is back), up to O(rotate_timeout).
       - Rotation is an act, not a state - asked for, it is always done (changed).
     type: list
     elements: str
-    choices: [worker_token, manager_token, ca]
+    choices: [worker_token, manager_token, ca, unlock_key]
     default: []
   rotate_timeout:
     description: Seconds a V(ca) rotation may take to reach every node that is up.
     type: int
     default: 300
+  autolock:
+    description:
+      - With O(state=present) on a manager, lock (V(true)) or stop locking (V(false)) the
+        managers when their engine restarts (C(docker swarm update --autolock)); a locked
+        manager takes part in the swarm again only once unlocked with the key. Unset
+        leaves it as it is.
+    type: bool
+  unlock_key:
+    description:
+      - The swarm's unlock key. A locked manager is unlocked with it (in the API request's
+        body, never on a command line) before anything else is planned; without it a
+        locked manager is refused. Secret.
+    type: str
+  return_unlock_key:
+    description:
+      - Return the current unlock key in C(swarm_facts.unlock_key) when the swarm has
+        autolock on; a task that asks must set C(no_log=true).
+    type: bool
+    default: false
 notes:
   - Supports check mode and diff mode.
   - "Join tokens are secrets: they are returned only with O(join_tokens=true), and such a
@@ -172,6 +194,11 @@ swarm_facts:
       description: C(manager) and C(worker) tokens, on managers with O(join_tokens=true)
         only; empty otherwise. Secret.
       type: dict
+    unlock_key:
+      description: The swarm's unlock key, on managers of an autolocked swarm with
+        O(return_unlock_key=true) only. Secret.
+      type: str
+      returned: when asked for and autolock is on
 diff:
   description: Before and after views of the node's membership; after a rotation the
     after view lists what was C(rotated) (never a token).
@@ -184,12 +211,13 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.swarmops.cluster.plugins.module_utils._docker_api import (
     ENGINE_ARGUMENT_SPEC, EngineError, connect, fail)
 from ansible_collections.swarmops.cluster.plugins.module_utils._swarm import (
-    PlanError, apply, describe, is_leaderless, plan_absent, plan_join, plan_present,
-    plan_rotation, predict, read_state, swarm_facts)
+    PlanError, apply, describe, is_leaderless, plan_absent, plan_autolock, plan_join,
+    plan_present, plan_rotation, plan_unlocked, predict, read_state, swarm_facts, unlock_key)
 
 ARGUMENT_SPEC = dict(
     ENGINE_ARGUMENT_SPEC,
-    state={"type": "str", "choices": ["present", "join", "absent"], "default": "present"},
+    state={"type": "str", "choices": ["present", "join", "absent", "unlocked"],
+           "default": "present"},
     advertise_addr={"type": "str"},
     listen_addr={"type": "str", "default": "0.0.0.0:2377"},
     default_addr_pool={"type": "list", "elements": "str"},
@@ -203,8 +231,11 @@ ARGUMENT_SPEC = dict(
     force_new_cluster={"type": "bool", "default": False},
     join_tokens={"type": "bool", "default": False, "no_log": False},
     rotate={"type": "list", "elements": "str", "default": [],
-            "choices": ["worker_token", "manager_token", "ca"]},
+            "choices": ["worker_token", "manager_token", "ca", "unlock_key"]},
     rotate_timeout={"type": "int", "default": 300},
+    autolock={"type": "bool"},
+    unlock_key={"type": "str", "no_log": True},
+    return_unlock_key={"type": "bool", "default": False, "no_log": False},
 )
 
 
@@ -213,9 +244,15 @@ def plan(client, local, params):
     if params["state"] == "present":
         leaderless = params["force_new_cluster"] and local["is_manager"] and \
             is_leaderless(client)
-        return plan_present(local, params, leaderless) + plan_rotation(local, params["rotate"])
+        actions = plan_present(local, params, leaderless)
+        initializing = any(a["action"] == "init" for a in actions)
+        return actions + plan_autolock(local, params["autolock"], initializing) + \
+            plan_rotation(local, params["rotate"])
     if params["state"] == "join":
         return plan_join(local, params)
+    if params["state"] == "unlocked":
+        # Only the unlock (unlock_first): never an init, join or leave.
+        return plan_unlocked(local)
     return plan_absent(local, params["force"])
 
 
@@ -225,19 +262,40 @@ def main():
                            required_if=[("state", "join", ("remote_addrs", "join_token"))],
                            mutually_exclusive=[("rotate", "force_new_cluster")])
     client = connect(module)
+    params = module.params
     try:
-        local = read_state(client, with_nodes=module.params["state"] == "absent")
-        actions = plan(client, local, module.params)
-        diff = {"before": describe(local), "after": predict(local, actions)}
+        local, unlocked = unlock_first(module, client)
+        if unlocked and module.check_mode:
+            # Nothing past the lock can be read until the key is used.
+            module.exit_json(changed=True, actions=unlocked,
+                             diff={"before": describe(local), "after": predict(local, unlocked)})
+        actions = plan(client, local, params)
+        diff = {"before": describe(local), "after": predict(local, unlocked + actions)}
         if actions and not module.check_mode:
-            apply(client, actions, module.params)
+            apply(client, actions, params)
             local = read_state(client, with_nodes=False)
-        facts = swarm_facts(client, local, module.params["join_tokens"])
+        facts = swarm_facts(client, local, params["join_tokens"])
+        if params["return_unlock_key"] and local["is_manager"] and local["autolock"]:
+            facts["unlock_key"] = unlock_key(client)
     except PlanError as err:
         module.fail_json(msg=str(err), actions=[])
     except EngineError as err:
         fail(module, err)
+    actions = unlocked + actions
     module.exit_json(changed=bool(actions), actions=actions, diff=diff, swarm_facts=facts)
+
+
+def unlock_first(module, client):
+    """(the node's state, [unlock action]) - a locked manager is unlocked with unlock_key
+    (outside check mode) and read again; without a key the plan refuses it."""
+    local = read_state(client, with_nodes=module.params["state"] == "absent")
+    if local["state"] != "locked" or not module.params["unlock_key"]:
+        return local, []
+    actions = [{"action": "unlock"}]
+    if module.check_mode:
+        return local, actions
+    apply(client, actions, module.params)
+    return read_state(client, with_nodes=module.params["state"] == "absent"), actions
 
 
 if __name__ == "__main__":

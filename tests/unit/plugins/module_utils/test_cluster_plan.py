@@ -246,7 +246,8 @@ def test_swarm_states_without_problems():
 
 def test_locked_swarm():
     [problem] = plan.swarm_state_problems(node("n1", "172.17.0.2"), probe("locked"))
-    assert problem.startswith("n1: its swarm is locked")
+    assert problem.startswith("n1: the manager is locked (autolock)")
+    assert "playbooks/unlock.yml" in problem
     assert "docker swarm unlock" in problem
 
 

@@ -2,6 +2,8 @@
 the lab."""
 
 import copy
+import json
+from pathlib import Path
 
 import pytest
 
@@ -95,3 +97,36 @@ def test_a_global_task_must_run_again_here_after_the_restart():
         "tasks not running here again yet: web_web"
     after = engine.local_tasks([task_container("web_web", "node1id", "t3")], "node1id")
     assert engine.tasks_problem(before, after) is None
+
+
+LOCKED_INFO = json.loads((Path(__file__).resolve().parents[2] / "fixtures" / "node_facts"
+                          / "docker_info_locked.json").read_text())
+
+
+class LockedClient:
+    """An engine that comes back locked (autolock: /info recorded on a Debian 12 manager
+    after `systemctl restart docker`) until the key is sent."""
+
+    def __init__(self):
+        self.sent = []
+        self.locked = LOCKED_INFO
+
+    def info(self):
+        return self.locked if not self.sent else {"Swarm": {"LocalNodeState": "active"}}
+
+    def unlock_swarm(self, key):
+        self.sent.append(key)
+
+
+def test_a_manager_back_locked_is_unlocked_with_the_key(monkeypatch):
+    client = LockedClient()
+    monkeypatch.setattr(engine, "ready_problem", lambda before, info, nodes: None)
+    engine.wait_ready(client, {"hostname": "n1"}, 5, unlock_key="SWMKEY-1-x")
+    assert client.sent == ["SWMKEY-1-x"]
+
+
+def test_a_manager_back_locked_without_a_key_fails_at_once_naming_unlock_yml():
+    client = LockedClient()
+    with pytest.raises(engine.EngineError, match="playbooks/unlock.yml"):
+        engine.wait_ready(client, {"hostname": "n1"}, 300)
+    assert client.sent == []

@@ -1,5 +1,8 @@
 """Planners of the swarm module, fed engine responses recorded in the lab."""
 
+import json
+from pathlib import Path
+
 import pytest
 
 from ansible_collections.swarmops.cluster.plugins.module_utils import _swarm as swarm
@@ -171,7 +174,8 @@ def test_rotation_is_planned_on_a_manager_whatever_the_state(recorded):
     local = local_of(recorded, "manager_three_active")
     assert swarm.plan_rotation(local, []) == []
     assert swarm.plan_rotation(local, ["manager_token", "worker_token", "worker_token"]) == [
-        {"action": "rotate", "worker_token": True, "manager_token": True, "ca": False}]
+        {"action": "rotate", "worker_token": True, "manager_token": True, "ca": False,
+         "unlock_key": False}]
     after = swarm.predict(local, swarm.plan_rotation(local, ["ca"]))
     assert after["rotated"] == ["ca"] and after["role"] == "manager"
 
@@ -253,3 +257,63 @@ def test_a_finished_ca_rotation_recorded_in_the_lab_waits_for_nobody(recorded):
            if i == 1 else n for i, n in enumerate(data["nodes"])]
     assert swarm.nodes_on_old_root(data["swarm"], old) == [
         data["nodes"][1]["Description"]["Hostname"]]
+
+
+# Autolock: /info recorded on a Debian 13 lab manager after site.yml with autolock on, and
+# on a Debian 12 manager after `systemctl restart docker` with autolock on (locked).
+
+def autolocked_info():
+    """/info of the Debian 13 manager with autolock on."""
+    path = Path(__file__).resolve().parents[2] / "fixtures" / "autolock" / \
+        "docker_info_manager_autolock_trixie.json"
+    return json.loads(path.read_text())
+
+
+def test_an_autolocked_manager_reads_as_such(recorded):
+    local = swarm.read_local(autolocked_info())
+    assert local["state"] == "active" and local["is_manager"] and local["autolock"] is True
+    assert local_of(recorded, "manager_three_active")["autolock"] is False
+
+
+def test_autolock_is_switched_only_when_it_differs(recorded):
+    locked = swarm.read_local(autolocked_info())
+    plain = local_of(recorded, "manager_three_active")
+    assert swarm.plan_autolock(locked, True) == [] and swarm.plan_autolock(plain, None) == []
+    assert swarm.plan_autolock(plain, True) == [{"action": "autolock", "enabled": True}]
+    assert swarm.plan_autolock(locked, False) == [{"action": "autolock", "enabled": False}]
+    # A swarm this run initializes starts unlocked: only asking for autolock adds it.
+    inactive = local_of(recorded, "inactive")
+    assert swarm.plan_autolock(inactive, True, initializing=True) == [
+        {"action": "autolock", "enabled": True}]
+    assert swarm.plan_autolock(inactive, False, initializing=True) == []
+    with pytest.raises(swarm.PlanError, match="not a manager"):
+        swarm.plan_autolock(local_of(recorded, "worker_active"), True)
+
+
+def test_a_locked_manager_is_refused_naming_unlock_yml(recorded):
+    local = dict(local_of(recorded, "manager_three_active"), state="locked")
+    with pytest.raises(swarm.PlanError, match="playbooks/unlock.yml"):
+        swarm.plan_present(local, {})
+    with pytest.raises(swarm.PlanError, match="no unlock_key"):
+        swarm.plan_unlocked(local)
+    assert swarm.plan_unlocked(local_of(recorded, "manager_three_active")) == []
+
+
+def test_switching_autolock_sends_the_whole_spec_back():
+    spec = {"Name": "default", "EncryptionConfig": {"AutoLockManagers": False},
+            "Dispatcher": {"HeartbeatPeriod": 5000000000}}
+    client = SwarmClient(spec)
+    swarm.set_autolock(client, True)
+    (update,) = client.updates
+    assert update["swarm_spec"] == dict(spec, EncryptionConfig={"AutoLockManagers": True})
+    assert spec["EncryptionConfig"]["AutoLockManagers"] is False
+
+
+def test_an_unlock_key_rotation_is_one_update(recorded):
+    (action,) = swarm.plan_rotation(local_of(recorded, "manager_three_active"), ["unlock_key"])
+    assert action["unlock_key"] and not action["worker_token"] and not action["ca"]
+    client = SwarmClient({"Name": "default"})
+    swarm.rotate(client, action, 5)
+    assert client.updates[0]["rotate_manager_unlock_key"] is True
+    after = swarm.predict(local_of(recorded, "manager_three_active"), [action])
+    assert after["rotated"] == ["unlock_key"]
