@@ -7,6 +7,7 @@ so it runs before the project's virtualenv exists.
   lab.py image                     build (or reuse) the node image
   lab.py up   [--name L] [--managers M] [--workers W] [--inventory FILE]
                SWARMOPS_LAB_REGISTRY=1 adds the lab's image registry (see start_registry)
+               SWARMOPS_LAB_AUTOLOCK=1 turns autolock on (key in the lab's folder)
   lab.py grow [--name L] [--group swarm_workers] NAME...
   lab.py wipe [--name L] NAME...    reinstall nodes: fresh, same name, address and hostname
   lab.py down [--name L] [--engine]
@@ -591,6 +592,11 @@ def inventory_tree(ldir, nodes):
         tree["all"]["vars"].update(swarmops_lab_registry=registry_address(subnet_of(ldir)),
                                    swarmops_lab_registry_user=REGISTRY_USER,
                                    swarmops_lab_registry_password=REGISTRY_PASSWORD)
+    if os.environ.get("SWARMOPS_LAB_AUTOLOCK") == "1":
+        # Autolock, its key vault-encrypted in the lab's folder with the lab's test vault
+        # password (tests/lab/vault-pass, given as ANSIBLE_VAULT_PASSWORD_FILE).
+        tree["all"]["vars"].update(swarmops_swarm_autolock=True,
+                                   swarmops_swarm_unlock_key_file=str(ldir / "unlock.vault"))
     for group in ("swarm_managers", "swarm_workers"):
         tree["all"]["children"][group] = {"hosts": {
             n["name"]: {"ansible_host": dns_name(ldir.name, n) if by_name else n["address"],

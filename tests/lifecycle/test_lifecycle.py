@@ -364,6 +364,30 @@ def test_rolling_restart_with_upgrade_restart_only(suite):
     assert_rolled(suite, result, windows)
 
 
+def swarm_state(suite, node):
+    """The node's LocalNodeState, read on the node."""
+    return on_node(suite.lab, node, "docker info --format '{{.Swarm.LocalNodeState}}'").strip()
+
+
+def test_a_manager_restarted_by_hand_stays_locked_until_unlock_yml(suite):
+    """Autolock: an engine restarted outside a playbook (as by a reboot) comes back locked,
+    the health report names it, and unlock.yml unlocks it with the vaulted key."""
+    step, lab = "08-unlock", suite.lab
+    if not os.environ.get("SWARMOPS_LAB_AUTOLOCK") == "1":
+        pytest.skip("autolock is off in this lab (SWARMOPS_LAB_AUTOLOCK)")
+    suite.require("unlock.yml")
+    manager = [m for m in lab.managers if m != "node1"][0]
+    on_node(lab, manager, "systemctl restart docker")
+    wait_until(f"{manager} to come back locked",
+               lambda: swarm_state(suite, manager) == "locked", timeout=120)
+    health = suite.playbook(step, "health.yml")
+    assert health.rc != 0 and "playbooks/unlock.yml" in health.output, health.tail()
+    result = suite.apply(step, "unlock.yml")
+    assert "SWMKEY" not in result.output
+    assert swarm_state(suite, manager) == "active"
+    suite.settled(step)
+
+
 # --- 9. recover the swarm from one manager -----------------------------------------------------
 
 def no_leader(suite):
