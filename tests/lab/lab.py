@@ -514,10 +514,14 @@ def wait_for_node(node, deadline):
         time.sleep(0.5)
     jobs = docker("exec", node["container"], "systemctl", "list-jobs", "--no-pager",
                   check=False).stdout.strip()
-    raise LabError(f"{node['container']} did not boot with SSH in time (systemd: "
-                   f"{state or 'no answer'}; ssh port open: "
-                   f"{aptcache.port_open(node['address'], 22)}; jobs: {jobs[-800:]}); "
-                   f"see `docker logs {node['container']}`")
+    # systemd not answering may be a container that exited: its status and last words.
+    status = docker("inspect", "--format", "{{.State.Status}} (exit {{.State.ExitCode}})",
+                    node["container"], check=False).stdout.strip()
+    logs = docker("logs", "--tail", "15", node["container"], check=False)
+    raise LabError(f"{node['container']} did not boot with SSH in time (container: "
+                   f"{status or 'gone'}; systemd: {state or 'no answer'}; ssh port open: "
+                   f"{aptcache.port_open(node['address'], 22)}; jobs: {jobs[-800:]}; "
+                   f"last log lines: {(logs.stdout + logs.stderr)[-1200:]})")
 
 
 def make_key(ldir):
@@ -781,11 +785,17 @@ def grow(name, group, names, suite=None):
     new = [node_entry(name, last + i, node_name, group, subnet)
            for i, node_name in enumerate(names, start=1)]
     image = build_image(suite) if suite else layout["image"]
-    for node in new:
-        start_node(name, node, layout["network"], image, ldir / "lab_keys")
-    deadline = time.time() + BOOT_TIMEOUT
-    for node in new:
-        wait_for_node(node, deadline)
+    try:
+        for node in new:
+            start_node(name, node, layout["network"], image, ldir / "lab_keys")
+        deadline = time.time() + BOOT_TIMEOUT
+        for node in new:
+            wait_for_node(node, deadline)
+    except LabError:
+        # Not in the layout yet: left running they would hold the addresses the next grow
+        # gives out ("Address already in use").
+        docker("rm", "-f", "-v", *[n["container"] for n in new], check=False)
+        raise
     aptcache.setup_lab(STATE, name, layout["network"], [n["container"] for n in new],
                        host_mirror()[1])
     layout["nodes"] += new
