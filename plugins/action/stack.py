@@ -14,12 +14,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import os
 
 from ansible.errors import AnsibleActionFail, AnsibleError
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.swarmops.cluster.plugins.module_utils._stack import mask_value
 from ansible_collections.swarmops.cluster.plugins.plugin_utils._compose import (
     ComposeError, render)
 
@@ -27,7 +29,7 @@ from ansible_collections.swarmops.cluster.plugins.plugin_utils import _dotenv
 
 # Options only this plugin reads; the module gets the rendered result instead.
 CONTROLLER_OPTIONS = ("files", "definition", "env_file", "variables", "render_only",
-                      "object_key")
+                      "object_key", "unmasked_environment")
 # Content-named configs and secrets are external objects with a name: compose 3.5+.
 MIN_VERSION = (3, 8)
 # docker's limit for config and secret names.
@@ -53,9 +55,14 @@ class ActionModule(ActionBase):
         if args.get("render_only"):
             # Preflight: the stack rendered on the controller, nothing sent to any host.
             result.update(changed=False, stack=args.get("name"),
-                          compose=rendered_args.get("compose"),
+                          compose=masked_compose(rendered_args.get("compose") or {},
+                                                 args.get("unmasked_environment") or []),
                           objects=[obj["name"] for obj in rendered_args.get("configs", [])])
             return result
+        # One no_log string each: see the module's decode_json_params.
+        for key in ("compose", "secrets"):
+            if key in rendered_args:
+                rendered_args[key + "_json"] = json.dumps(rendered_args.pop(key))
         result.update(self._execute_module(module_name="swarmops.cluster.stack",
                                            module_args=rendered_args, task_vars=task_vars))
         return result
@@ -109,6 +116,25 @@ class ActionModule(ActionBase):
         secrets = content_named(args["name"], compose, "secrets", base, self.read_file,
                                 object_key)
         return {"compose": compose, "configs": configs, "secrets": secrets}
+
+
+def masked_compose(compose, unmasked):
+    """The rendered compose with each service's environment values masked but the names in
+    unmasked: the result is printed at -v, and environments hold passwords and tokens."""
+    key = os.urandom(16)
+    services = {}
+    for name, service in (compose.get("services") or {}).items():
+        service = dict(service or {})
+        env = service.get("environment")
+        if isinstance(env, dict):
+            service["environment"] = {k: v if k in unmasked or v is None else
+                                      mask_value("%s=%s" % (k, v), key).partition("=")[2]
+                                      for k, v in env.items()}
+        elif isinstance(env, list):
+            service["environment"] = [item if item.partition("=")[0] in unmasked else
+                                      mask_value(item, key) for item in env]
+        services[name] = service
+    return dict(compose, services=services)
 
 
 def at_least(version, minimum):

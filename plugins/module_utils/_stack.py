@@ -308,9 +308,16 @@ def masked_result(diff, want, have):
 
 
 def desired_from(params):
-    """The rendered stack as the action plugin handed it over."""
-    return {"compose": params["compose"], "configs": params["configs"] or [],
-            "secrets": params["secrets"] or [], "prune": params["prune"]}
+    """The rendered stack as the action plugin handed it over: compose and secrets as one
+    no_log JSON string each (compose_json, secrets_json), so the environment's values and
+    the secrets' data stay out of the module's logged arguments at -vvv without every
+    string inside them (service names, images) being masked all over the result, as in a
+    no_log dict. Decoded here, never put back into the module's parameters."""
+    def decoded(key):
+        return json.loads(params[key + "_json"]) if params.get(key + "_json") \
+            else params.get(key)
+    return {"compose": decoded("compose"), "configs": params["configs"] or [],
+            "secrets": decoded("secrets") or [], "prune": params["prune"]}
 
 
 def ensure_present(module, client):
@@ -345,7 +352,7 @@ def ensure_present(module, client):
             options = dict(params, config_dir=config_dir,
                            with_registry_auth=params["with_registry_auth"]
                            or bool(params["registry_auth"]))
-            deploy(module, name, params["compose"], options)
+            deploy(module, name, desired["compose"], options)
             restore_images(module, client, name, desired, options)
     result["timings"]["deploy"] = round(time.monotonic() - started, 2)
     if params["wait"]:

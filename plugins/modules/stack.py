@@ -86,8 +86,19 @@ options:
       - Render on the controller and return the result (C(stack), C(compose), C(objects))
         without contacting any host; preflight uses it to refuse bad input before any
         change. Read by the action plugin.
+      - Every service's environment values in the returned C(compose) are masked (the
+        name and a digest keyed for this run only), but for the names in
+        O(unmasked_environment).
     type: bool
     default: false
+  unmasked_environment:
+    description:
+      - With O(render_only), environment variables whose values the returned C(compose)
+        keeps (the stacks role passes the relay range variables its preflight judges).
+        Read by the action plugin.
+    type: list
+    elements: str
+    default: []
   object_key:
     description:
       - A secret of the cluster (vault it) that keys the digest naming each config and
@@ -102,12 +113,21 @@ options:
       - The rendered compose data. Set by the action plugin from O(files) and
         O(definition); not to be given directly.
     type: dict
+  compose_json:
+    description:
+      - O(compose) as one JSON string, which the action plugin sends so the environment
+        values stay out of the module's logged arguments. Secret.
+    type: str
   configs:
     description:
       - The stack's content-named configs (C(key), C(name), base64 C(data)). Set by the
         action plugin.
     type: list
     elements: dict
+  secrets_json:
+    description:
+      - O(secrets) as one JSON string, as the action plugin sends it. Secret.
+    type: str
   secrets:
     description:
       - The stack's content-named secrets, as O(configs). Set by the action plugin.
@@ -259,8 +279,10 @@ ARGUMENT_SPEC = dict(
     render_only={"type": "bool", "default": False},
     object_key={"type": "str", "no_log": True},
     compose={"type": "dict"},
+    compose_json={"type": "str", "no_log": True},
     configs={"type": "list", "elements": "dict"},
     secrets={"type": "list", "elements": "dict", "no_log": True},
+    secrets_json={"type": "str", "no_log": True},
     prune={"type": "bool", "default": False},
     resolve_image={"type": "str", "choices": ["always", "changed", "never"],
                    "default": "always"},
@@ -281,7 +303,9 @@ ARGUMENT_SPEC = dict(
 def main():
     """Read, plan, apply unless check mode, wait, report."""
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True,
-                           required_if=[("state", "present", ("compose",))])
+                           required_if=[("state", "present", ("compose", "compose_json"),
+                                         True)])
+
     client = connect(module)
     try:
         if module.params["state"] == "absent":

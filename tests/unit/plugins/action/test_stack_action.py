@@ -127,3 +127,20 @@ def test_with_an_object_key_names_are_keyed_digests(tmp_path):
     other = action.content_named("shared", {"secrets": {"token": {"content": "s3cret"}}},
                                  "secrets", str(tmp_path), object_key="other-key")[0]["name"]
     assert other != keyed["name"]
+
+
+def test_render_only_masks_environment_values_but_the_relay_ranges():
+    # Mailu's seed keeps RELAYNETS beside passwords in one service's environment.
+    compose = {"version": "3.8", "services": {
+        "smtp": {"image": "mailu/postfix", "environment": {
+            "RELAYNETS": "192.168.203.0/24", "SECRET_KEY": "ChangeMeChangeMe", "EMPTY": None}},
+        "admin": {"image": "mailu/admin", "environment": [
+            "SECRET_KEY=ChangeMeChangeMe", "RELAYNETS=10.0.0.0/8", "FLAG"]}}}
+    shown = action.masked_compose(compose, ["RELAYNETS"])
+    smtp, admin = shown["services"]["smtp"]["environment"], shown["services"]["admin"]["environment"]
+    assert smtp["RELAYNETS"] == "192.168.203.0/24" and smtp["EMPTY"] is None
+    assert smtp["SECRET_KEY"].startswith("(masked ") and "ChangeMe" not in str(shown)
+    assert admin[1] == "RELAYNETS=10.0.0.0/8" and admin[2] == "FLAG"
+    # Equal values show equal digests within one result; the input is left as it was.
+    assert admin[0] == "SECRET_KEY=" + smtp["SECRET_KEY"]
+    assert compose["services"]["smtp"]["environment"]["SECRET_KEY"] == "ChangeMeChangeMe"
