@@ -277,6 +277,7 @@ ARGUMENT_SPEC = dict(
     env_file={"type": "path"},
     variables={"type": "dict"},
     render_only={"type": "bool", "default": False},
+    unmasked_environment={"type": "list", "elements": "str", "default": []},
     object_key={"type": "str", "no_log": True},
     compose={"type": "dict"},
     compose_json={"type": "str", "no_log": True},
