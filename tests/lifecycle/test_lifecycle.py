@@ -69,6 +69,10 @@ from harness import (BRICK_DATA_DIR, HOSTS_MARKER, MOUNT_POINT, ROOT, STATE, Dis
                      on_node, overlapping_managers, swarm_nodes, verify, wait_down, wait_until)
 from probe import Probe, analyse, ask
 
+# In a lab with autolock on (SWARMOPS_LAB_AUTOLOCK=1), the options that turn it off.
+AUTOLOCK_OFF = ["-e", "swarmops_swarm_autolock=false"] \
+    if os.environ.get("SWARMOPS_LAB_AUTOLOCK") == "1" else []
+
 if os.environ.get("SWARMOPS_BYOH_INVENTORY"):
     pytest.skip("the lifecycle suite removes, wipes and resets nodes and grows the lab: it "
                 "runs only on a lab, never on your own hosts (SWARMOPS_BYOH_INVENTORY)",
@@ -110,8 +114,9 @@ def test_baseline_is_healthy(suite):
 
 def test_refuses_recover_while_a_leader_exists(suite):
     """recover.yml refuses a swarm that still has a raft leader."""
+    # With autolock on, recover.yml refuses for that first (step 08-recover-autolocked).
     suite.refused("01-bad-recover-with-leader", "recover.yml", "-e", "confirm=yes",
-                  expect="the swarm has a raft leader")
+                  *AUTOLOCK_OFF, expect="the swarm has a raft leader")
 
 
 def test_refuses_removing_a_host_not_in_the_inventory(suite):
@@ -373,7 +378,7 @@ def test_a_manager_restarted_by_hand_stays_locked_until_unlock_yml(suite):
     """Autolock: an engine restarted outside a playbook (as by a reboot) comes back locked,
     the health report names it, and unlock.yml unlocks it with the vaulted key."""
     step, lab = "08-unlock", suite.lab
-    if not os.environ.get("SWARMOPS_LAB_AUTOLOCK") == "1":
+    if not AUTOLOCK_OFF:
         pytest.skip("autolock is off in this lab (SWARMOPS_LAB_AUTOLOCK)")
     suite.require("unlock.yml")
     manager = [m for m in lab.managers if m != "node1"][0]
@@ -386,6 +391,22 @@ def test_a_manager_restarted_by_hand_stays_locked_until_unlock_yml(suite):
     assert "SWMKEY" not in result.output
     assert swarm_state(suite, manager) == "active"
     suite.settled(step)
+
+
+def test_recover_refuses_an_autolocked_swarm_then_autolock_goes_off(suite):
+    """Docker cannot force a new cluster from an autolocked manager (moby/moby#36852):
+    recover.yml refuses before any change. site.yml then turns autolock off (while the
+    swarm has its leader), so the next step can recover."""
+    step, lab = "08-recover-autolocked", suite.lab
+    if not AUTOLOCK_OFF:
+        pytest.skip("autolock is off in this lab (SWARMOPS_LAB_AUTOLOCK)")
+    suite.refused(step, "recover.yml", "-e", "confirm=yes", expect="moby/moby#36852")
+    lab.extra_vars = list(lab.extra_vars) + AUTOLOCK_OFF
+    suite.apply("08-autolock-off", "site.yml")
+    spec = on_node(lab, "node1", "docker info --format "
+                                 "'{{.Swarm.Cluster.Spec.EncryptionConfig.AutoLockManagers}}'")
+    assert spec.strip() == "false", spec
+    suite.settled("08-autolock-off")
 
 
 # --- 9. recover the swarm from one manager -----------------------------------------------------
