@@ -64,6 +64,7 @@ def write_inventory(cluster, tmp_path, managers, workers, hostvars_patch=None, s
 def run_site(inventory, *options):
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
                ANSIBLE_FORCE_COLOR="0")
+    env.pop("ANSIBLE_VAULT_PASSWORD_FILE", None)
     return subprocess.run(["ansible-playbook", "-i", str(inventory), *options,
                            str(ROOT / "site.yml")],
                           capture_output=True, text=True, env=env, cwd=ROOT, check=False)
@@ -148,6 +149,12 @@ def case(cluster, mutation):
             swarmops_firewall_admin_sources=["192.0.2.0/24"])),
         "firewall_bad_published_port": (cluster.managers, cluster.workers, everyone(
             swarmops_firewall_published=[{"port": 70000, "sources": ["192.0.2.0/24"]}])),
+        "autolock_without_key_file": (cluster.managers, cluster.workers, everyone(
+            swarmops_swarm_autolock=True)),
+        # run_site gives no vault password: the key could not be kept.
+        "autolock_without_vault_password": (cluster.managers, cluster.workers, everyone(
+            swarmops_swarm_autolock=True,
+            swarmops_swarm_unlock_key_file=str(ROOT / ".lab" / "never-written.vault"))),
         # Loopback, where no SSH server listens: the host cannot be reached.
         "unreachable_host": (names[:1], names[1:], {names[-1]: {"ansible_host": "127.0.0.2"}}),
     }[mutation]
@@ -184,6 +191,8 @@ EXPECTED = {
     "firewall_locks_out_controller": "swarmops_firewall_admin_sources would lock this "
                                      "controller out",
     "firewall_bad_published_port": "swarmops_firewall_published: 70000 is not a port",
+    "autolock_without_key_file": "swarmops_swarm_autolock needs swarmops_swarm_unlock_key_file",
+    "autolock_without_vault_password": "no vault password in this run to encrypt it with",
     # any_errors_fatal stops the first play at fact gathering; ansible names the fix.
     "unreachable_host": "Make sure this host can be reached over ssh",
 }
