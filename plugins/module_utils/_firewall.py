@@ -33,6 +33,7 @@ import re
 TABLE = "swarmops"
 PATH = "/etc/swarmops/firewall.nft"
 UNIT = "swarmops-firewall.service"
+UNIT_DIR = "/etc/systemd/system/"
 HEADER = "# swarmops-firewall-spec: "
 HASH_SLOT = "0000000000000000"
 CLI_ENV = {"LANG": "C", "LC_ALL": "C"}
@@ -56,8 +57,6 @@ ExecReload=%(nft)s -f %(path)s
 [Install]
 WantedBy=sysinit.target
 """
-SPEC_KEYS = ("members", "admin_sources", "ssh_port", "tcp_ports", "udp_ports", "esp",
-             "published")
 
 
 class FirewallError(Exception):
@@ -269,7 +268,7 @@ def read_state(module, path=PATH, unit=UNIT):
                                        environ_update=CLI_ENV)
     return {"installed": installed, "text": text, "spec": spec,
             "hash": parse_loaded_hash(text), "loaded": loaded,
-            "unit_text": read_text("/etc/systemd/system/" + unit),
+            "unit_text": read_text(UNIT_DIR + unit),
             "enabled": out.strip() == "enabled",
             "brick_ports": list(parse_brick_ports(read_text("/etc/glusterfs/glusterd.vol"))),
             "ssh_client": read_ssh_client()}
@@ -282,7 +281,8 @@ def plan(current, desired, unit_text):
         return ([{"action": "unload"}] if current["loaded"] else []) + \
             ([{"action": "remove_file"}] if current["text"] is not None else []) + \
             ([{"action": "remove_unit"}] if current["unit_text"] is not None else [])
-    text, digest = render(desired), spec_hash(desired)
+    text = render(desired)
+    digest = parse_loaded_hash(text)
     actions = []
     if current["text"] != text:
         actions.append({"action": "write_file", "hash": digest})
@@ -331,7 +331,7 @@ def apply(module, actions, desired, path=PATH, unit=UNIT):
         check_nft(module, rc, out, err, "checking the new table (nft -c)")
         write_file(path, text)
     if "write_unit" in kinds:
-        write_file("/etc/systemd/system/" + unit, unit_text(module, path))
+        write_file(UNIT_DIR + unit, unit_text(module, path))
         systemctl(module, ["daemon-reload"])
     if "enable_unit" in kinds:
         systemctl(module, ["enable", "--", unit])
@@ -343,7 +343,7 @@ def apply(module, actions, desired, path=PATH, unit=UNIT):
         check_nft(module, rc, out, err, "deleting table inet %s" % TABLE)
     if "remove_unit" in kinds:
         systemctl(module, ["disable", "--", unit])
-        os.unlink("/etc/systemd/system/" + unit)
+        os.unlink(UNIT_DIR + unit)
         systemctl(module, ["daemon-reload"])
     if "remove_file" in kinds:
         os.unlink(path)
@@ -390,8 +390,10 @@ def spec_problems(spec, host, ssh_client):
     """Why a host's spec would break the cluster or lock the controller out, each naming
     the variable to fix; [] when it is sound."""
     problems = source_problems(spec.get("admin_sources") or [], "swarmops_firewall_admin_sources")
-    problems += port_problems(spec.get("tcp_ports") or [], "swarmops_firewall_tcp_ports")
-    problems += port_problems(spec.get("udp_ports") or [], "swarmops_firewall_udp_ports")
+    # The role builds the port lists from these (the brick ports from glusterd.vol).
+    problems += port_problems(spec.get("tcp_ports") or [],
+                              "swarmops_firewall_swarm_port or swarmops_firewall_glusterd_ports")
+    problems += port_problems(spec.get("udp_ports") or [], "swarmops_firewall_data_path_port")
     if not problems and spec.get("admin_sources") and ssh_client and not any(
             ipaddress.ip_address(ssh_client) in ipaddress.ip_network(str(s), strict=False)
             for s in spec["admin_sources"]):
