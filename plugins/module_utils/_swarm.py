@@ -267,13 +267,29 @@ def apply(client, actions, desired):
             call("swarm unlock", client.unlock_swarm, desired["unlock_key"])
 
 
-def set_autolock(client, enabled):
-    """Switch autolock in one swarm update that keeps the rest of the spec."""
+def update_spec(client, change=None, **rotations):
+    """One swarm update: the whole current spec, with what change(spec) returns (top-level
+    keys) merged in, and the rotation flags. The API takes the body as the new spec, so an
+    update without the rest of it would reset the swarm's settings."""
     swarm = call("swarm inspect", client.inspect_swarm)
     spec = dict(swarm["Spec"])
-    spec["EncryptionConfig"] = dict(spec.get("EncryptionConfig") or {},
-                                    AutoLockManagers=bool(enabled))
-    call("swarm update", client.update_swarm, swarm["Version"]["Index"], swarm_spec=spec)
+    if change:
+        spec.update(change(spec))
+    call("swarm update", client.update_swarm, swarm["Version"]["Index"], swarm_spec=spec,
+         **rotations)
+
+
+def set_autolock(client, enabled):
+    """Switch autolock in one swarm update that keeps the rest of the spec."""
+    update_spec(client, lambda spec: {"EncryptionConfig": dict(
+        spec.get("EncryptionConfig") or {}, AutoLockManagers=bool(enabled))})
+
+
+def bump_ca(spec):
+    """The CAConfig that makes the swarm rotate its root CA (docker swarm ca --rotate)."""
+    ca_config = dict(spec.get("CAConfig") or {})
+    ca_config["ForceRotate"] = int(ca_config.get("ForceRotate") or 0) + 1
+    return {"CAConfig": ca_config}
 
 
 def unlock_key(client):
@@ -282,21 +298,12 @@ def unlock_key(client):
 
 
 def rotate(client, action, timeout):
-    """Rotate the tokens and/or the root CA in one swarm update; wait for the CA's.
-
-    The whole current spec goes back with the update: the API takes the body as the new
-    spec, so an update without it would reset the swarm's settings.
-    """
-    swarm = call("swarm inspect", client.inspect_swarm)
-    spec = dict(swarm["Spec"])
-    if action["ca"]:
-        ca_config = dict(spec.get("CAConfig") or {})
-        ca_config["ForceRotate"] = int(ca_config.get("ForceRotate") or 0) + 1
-        spec["CAConfig"] = ca_config
-    call("swarm update", client.update_swarm, swarm["Version"]["Index"], swarm_spec=spec,
-         rotate_worker_token=action["worker_token"],
-         rotate_manager_token=action["manager_token"],
-         rotate_manager_unlock_key=action.get("unlock_key", False))
+    """Rotate the tokens, the unlock key and/or the root CA in one swarm update (the rest
+    of the spec kept); wait for the CA's."""
+    update_spec(client, bump_ca if action["ca"] else None,
+                rotate_worker_token=action["worker_token"],
+                rotate_manager_token=action["manager_token"],
+                rotate_manager_unlock_key=action.get("unlock_key", False))
     if action["ca"]:
         wait_for_new_root(client, timeout)
 
