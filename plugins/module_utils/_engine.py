@@ -122,6 +122,30 @@ def wait_drained(client, node_id, converged, timeout):
         time.sleep(POLL)
 
 
+def wait_unlocked(client, timeout):
+    """[services not converged] after waiting up to timeout seconds for an unlocked manager
+    to be ready and reachable and every service to converge again.
+
+    While the manager was locked, tasks placed on it failed ("cannot create a swarm scoped
+    network when swarm is not active"); the swarm places them again only after a back-off,
+    so a health check right after the unlock would fail on a cluster that is settling. A
+    service broken for another reason is returned, not waited on forever: the unlock itself
+    has happened and the health report names it.
+    """
+    services = [svc["Spec"]["Name"] for svc in call("list services", client.services)]
+    before = {"state": "active", "is_manager": True, "converged": services}
+    start = time.time()
+    while True:
+        problem = read_ready(client, before)
+        if problem is None:
+            return []
+        if time.time() - start >= timeout:
+            if problem.startswith("services not converged"):
+                return sorted(set(services) - set(converged_services(client)))
+            return [problem]
+        time.sleep(POLL)
+
+
 def ready_problem(before, info, nodes):
     """Why the engine is not back to its state before the restart; None once it is.
 

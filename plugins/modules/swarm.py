@@ -120,6 +120,14 @@ options:
         body, never on a command line) before anything else is planned; without it a
         locked manager is refused. Secret.
     type: str
+  unlock_wait_timeout:
+    description:
+      - After unlocking a manager, seconds to wait until it is ready and reachable and
+        every service of the swarm has converged again (tasks placed on the manager while
+        it was locked are placed again only after a back-off). What has not settled by
+        then is returned in C(unsettled) with a warning; the unlock itself has happened.
+    type: int
+    default: 180
   return_unlock_key:
     description:
       - Return the current unlock key in C(swarm_facts.unlock_key) when the swarm has
@@ -199,6 +207,13 @@ swarm_facts:
         O(return_unlock_key=true) only. Secret.
       type: str
       returned: when asked for and autolock is on
+unsettled:
+  description: After an unlock, the services (or the node's problem) not settled within
+    O(unlock_wait_timeout); empty when everything converged.
+  returned: when a locked manager was unlocked
+  type: list
+  elements: str
+  sample: ["web_web"]
 diff:
   description: Before and after views of the node's membership; after a rotation the
     after view lists what was C(rotated) (never a token).
@@ -210,6 +225,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.swarmops.cluster.plugins.module_utils._docker_api import (
     ENGINE_ARGUMENT_SPEC, EngineError, connect, fail)
+from ansible_collections.swarmops.cluster.plugins.module_utils._engine import wait_unlocked
 from ansible_collections.swarmops.cluster.plugins.module_utils._swarm import (
     PlanError, apply, describe, is_leaderless, plan_absent, plan_autolock, plan_join,
     plan_present, plan_rotation, plan_unlocked, predict, read_state, swarm_facts, unlock_key)
@@ -235,6 +251,7 @@ ARGUMENT_SPEC = dict(
     rotate_timeout={"type": "int", "default": 300},
     autolock={"type": "bool"},
     unlock_key={"type": "str", "no_log": True},
+    unlock_wait_timeout={"type": "int", "default": 180},
     return_unlock_key={"type": "bool", "default": False, "no_log": False},
 )
 
@@ -281,8 +298,22 @@ def main():
         module.fail_json(msg=str(err), actions=[])
     except EngineError as err:
         fail(module, err)
+    result = {"unsettled": settle_after_unlock(module, client)} if unlocked else {}
     actions = unlocked + actions
-    module.exit_json(changed=bool(actions), actions=actions, diff=diff, swarm_facts=facts)
+    module.exit_json(changed=bool(actions), actions=actions, diff=diff, swarm_facts=facts,
+                     **result)
+
+
+def settle_after_unlock(module, client):
+    """What has not settled after the unlock's wait, warned about (never fatal)."""
+    try:
+        unsettled = wait_unlocked(client, module.params["unlock_wait_timeout"])
+    except EngineError as err:
+        fail(module, err)
+    if unsettled:
+        module.warn("unlocked, but not settled within %d s: %s (see playbooks/health.yml)"
+                    % (module.params["unlock_wait_timeout"], ", ".join(unsettled)))
+    return unsettled
 
 
 def unlock_first(module, client):

@@ -130,3 +130,55 @@ def test_a_manager_back_locked_without_a_key_fails_at_once_naming_unlock_yml():
     with pytest.raises(engine.EngineError, match="playbooks/unlock.yml"):
         engine.wait_ready(client, {"hostname": "n1"}, 300)
     assert client.sent == []
+
+
+STACK = Path(__file__).resolve().parents[2] / "fixtures" / "stack"
+
+
+class SettlingClient:
+    """A manager just unlocked: the swarm as recorded with a node down (a service short of
+    its tasks) for the first reads, then as recorded converged."""
+
+    def __init__(self, recorded, unsettled_reads):
+        self.manager = recorded("manager_three_active")
+        self.views = [json.loads((STACK / name).read_text())
+                      for name in ("app_node_down.json", "app_deployed.json")]
+        self.reads = 0
+        self.unsettled_reads = unsettled_reads
+
+    def view(self):
+        return self.views[0 if self.reads <= self.unsettled_reads else 1]
+
+    def info(self):
+        # A manager's /info, as the stack recording's leader (its nodes are that lab's).
+        self.reads += 1
+        info = copy.deepcopy(self.manager["info"])
+        info["Swarm"]["NodeID"] = next(n["ID"] for n in self.view()["nodes"]
+                                       if (n.get("ManagerStatus") or {}).get("Leader"))
+        return info
+
+    def nodes(self):
+        return self.view()["nodes"]
+
+    def services(self):
+        return self.view()["services"]
+
+    def tasks(self, filters=None):
+        return self.view()["tasks"]
+
+
+def test_an_unlocked_manager_waits_until_the_services_converged_again(recorded, monkeypatch):
+    monkeypatch.setattr(engine, "POLL", 0)
+    client = SettlingClient(recorded, unsettled_reads=3)
+    assert engine.converged_services(client) != sorted(
+        s["Spec"]["Name"] for s in client.services())
+    assert engine.wait_unlocked(client, 30) == []
+    assert client.reads == 4
+
+
+def test_a_service_that_does_not_settle_is_returned_not_waited_on_forever(recorded,
+                                                                          monkeypatch):
+    monkeypatch.setattr(engine, "POLL", 0)
+    client = SettlingClient(recorded, unsettled_reads=10 ** 9)
+    unsettled = engine.wait_unlocked(client, 0.05)
+    assert unsettled and set(unsettled) < {"app_api", "app_web", "app_dnsrr"}
