@@ -6,9 +6,9 @@ answers, swarm_info on a manager that stays)."""
 
 from __future__ import annotations
 
-from ansible_collections.swarmops.cluster.plugins.module_utils._cluster_plan import (
+from ansible_collections.swarmops.cluster.plugins.plugin_utils._cluster_plan import (
     probes_from_hostvars)
-from ansible_collections.swarmops.cluster.plugins.module_utils._lifecycle import (
+from ansible_collections.swarmops.cluster.plugins.plugin_utils._lifecycle import (
     dead_node_problems as judge_dead_nodes, removal_plan as plan_removal, removal_targets,
     replacement_plan as plan_replacement)
 

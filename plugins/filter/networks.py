@@ -5,10 +5,10 @@
 
 from __future__ import annotations
 
-from ansible_collections.swarmops.cluster.plugins.module_utils._cluster_networks import (
+from ansible_collections.swarmops.cluster.plugins.plugin_utils._cluster_networks import (
     config_params, existing_networks, external_network_problems, ingress_subnet,
     network_problems, pending, relay_problems, swarm_params)
-from ansible_collections.swarmops.cluster.plugins.module_utils._cluster_plan import (
+from ansible_collections.swarmops.cluster.plugins.plugin_utils._cluster_plan import (
     probes_from_hostvars)
 
 

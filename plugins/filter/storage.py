@@ -5,9 +5,9 @@
 
 from __future__ import annotations
 
-from ansible_collections.swarmops.cluster.plugins.module_utils._cluster_plan import (
+from ansible_collections.swarmops.cluster.plugins.plugin_utils._cluster_plan import (
     probes_from_hostvars as probes_of)
-from ansible_collections.swarmops.cluster.plugins.module_utils._storage_plan import (
+from ansible_collections.swarmops.cluster.plugins.plugin_utils._storage_plan import (
     gid_plan, storage_plan as plan_storage)
 
 

@@ -8,7 +8,7 @@ Each node is a dict: name, address, manager, worker (bools), labels, availabilit
 
 from __future__ import annotations
 
-from ansible_collections.swarmops.cluster.plugins.module_utils._cluster_plan import (
+from ansible_collections.swarmops.cluster.plugins.plugin_utils._cluster_plan import (
     address_problems, engine_problems, probes_from_hostvars, resolve_address,
     swarm_plan as plan_swarm)
 from ansible_collections.swarmops.cluster.plugins.module_utils._labels import (

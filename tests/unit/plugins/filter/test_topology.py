@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.swarmops.cluster.plugins.filter import topology
-from ansible_collections.swarmops.cluster.plugins.module_utils import _cluster_plan
+from ansible_collections.swarmops.cluster.plugins.plugin_utils import _cluster_plan
 from ansible_collections.swarmops.cluster.plugins.module_utils import _node_facts as nf
 
 RECORDED = Path(__file__).resolve().parents[2] / "fixtures" / "node_facts"

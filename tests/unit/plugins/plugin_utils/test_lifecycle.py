@@ -5,7 +5,7 @@ import copy
 from pathlib import Path
 
 from ansible_collections.swarmops.cluster.plugins.module_utils import _gluster as gl
-from ansible_collections.swarmops.cluster.plugins.module_utils import _lifecycle as lc
+from ansible_collections.swarmops.cluster.plugins.plugin_utils import _lifecycle as lc
 from ansible_collections.swarmops.cluster.plugins.module_utils._gluster_peer import (
     parse_pool_list)
 from ansible_collections.swarmops.cluster.plugins.module_utils._gluster_volume import (

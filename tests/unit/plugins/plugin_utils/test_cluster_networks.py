@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.swarmops.cluster.plugins.module_utils import _cluster_networks as cn
+from ansible_collections.swarmops.cluster.plugins.plugin_utils import _cluster_networks as cn
 from ansible_collections.swarmops.cluster.plugins.module_utils import _node_facts as nf
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "node_facts"

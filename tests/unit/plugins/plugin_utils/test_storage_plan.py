@@ -2,7 +2,7 @@
 
 import pytest
 
-from ansible_collections.swarmops.cluster.plugins.module_utils import _storage_plan as sp
+from ansible_collections.swarmops.cluster.plugins.plugin_utils import _storage_plan as sp
 
 SETTINGS = {"volume": "dockerdir", "brick_dir": "/srv/gluster/dockerdir/brick",
             "arbiter_brick_dir": "/srv/gluster/dockerdir/arbiter", "mount_point": "/opt/docker",
