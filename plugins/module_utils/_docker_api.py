@@ -12,6 +12,8 @@ import traceback
 
 from ansible.module_utils.basic import missing_required_lib
 
+from ansible_collections.swarmops.cluster.plugins.module_utils._common import SwarmopsError
+
 try:
     import docker
     from docker.errors import APIError, DockerException
@@ -34,13 +36,8 @@ ENGINE_ARGUMENT_SPEC = {
 }
 
 
-class EngineError(Exception):
+class EngineError(SwarmopsError):
     """An engine call failed; carries what fail_json needs to name the fix."""
-
-    def __init__(self, msg, **details):
-        super().__init__(msg)
-        self.msg = msg
-        self.details = details
 
 
 def connect(module):

@@ -18,9 +18,8 @@ import os
 import shutil
 import tempfile
 
+from ansible_collections.swarmops.cluster.plugins.module_utils._common import CLI_ENV
 from ansible_collections.swarmops.cluster.plugins.module_utils._docker_api import EngineError
-
-DOCKER_ENV = {"LANG": "C", "LC_ALL": "C"}
 
 
 def run_docker(module, args, stdin=None, config_dir=None):
@@ -31,7 +30,7 @@ def run_docker(module, args, stdin=None, config_dir=None):
         raise EngineError("the docker CLI is not installed on this host; install docker.io "
                           "(the swarmops.cluster.docker role does)")
     argv = [binary] + list(args)
-    env = dict(DOCKER_ENV, DOCKER_CONFIG=config_dir) if config_dir else DOCKER_ENV
+    env = dict(CLI_ENV, DOCKER_CONFIG=config_dir) if config_dir else CLI_ENV
     rc, out, err = module.run_command(argv, data=stdin, binary_data=False,
                                       environ_update=env)
     if rc != 0:

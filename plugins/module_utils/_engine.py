@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 
+from ansible_collections.swarmops.cluster.plugins.module_utils._common import PlanError
 from ansible_collections.swarmops.cluster.plugins.module_utils._docker_api import (
     EngineError, call)
 from ansible_collections.swarmops.cluster.plugins.module_utils._stack_converge import (
@@ -22,7 +23,7 @@ POLL = 0.5
 LOCKED = "locked"
 
 
-class RestartRefused(Exception):
+class RestartRefused(PlanError):
     """Restarting now would take a second manager down; nothing was changed."""
 
 

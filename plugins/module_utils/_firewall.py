@@ -30,13 +30,15 @@ import json
 import os
 import re
 
+from ansible_collections.swarmops.cluster.plugins.module_utils._common import (
+    CLI_ENV, SwarmopsError, read_text, replace_file, run_systemctl)
+
 TABLE = "swarmops"
 PATH = "/etc/swarmops/firewall.nft"
 UNIT = "swarmops-firewall.service"
 UNIT_DIR = "/etc/systemd/system/"
 HEADER = "# swarmops-firewall-spec: "
 HASH_SLOT = "0000000000000000"
-CLI_ENV = {"LANG": "C", "LC_ALL": "C"}
 # Loaded first at boot, before any network is up, as Debian's nftables.service is; the
 # engine and glusterd come later and add their own tables beside it.
 UNIT_TEXT = """\
@@ -59,7 +61,7 @@ WantedBy=sysinit.target
 """
 
 
-class FirewallError(Exception):
+class FirewallError(SwarmopsError):
     """A spec the table cannot be built from, or an nft command that failed."""
 
 
@@ -244,15 +246,6 @@ def read_ssh_client(pid=None):
     return None
 
 
-def read_text(path):
-    """A file's text, or None when it does not exist."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return None
-
-
 def read_state(module, path=PATH, unit=UNIT):
     """What the firewall is on this node: nft installed, the table file, the spec hash of
     the loaded table, the unit file and whether it is enabled, glusterd's brick ports and
@@ -262,15 +255,15 @@ def read_state(module, path=PATH, unit=UNIT):
     if installed:
         rc, out, _err = run_nft(module, ["list", "table", "inet", TABLE])
         loaded = parse_loaded_hash(out) if rc == 0 else None
-    text = read_text(path)
+    text = read_text(path, None)
     spec = parse_header(text)
     rc, out, _err = module.run_command(["systemctl", "is-enabled", "--", unit],
                                        environ_update=CLI_ENV)
     return {"installed": installed, "text": text, "spec": spec,
             "hash": parse_loaded_hash(text), "loaded": loaded,
-            "unit_text": read_text(UNIT_DIR + unit),
+            "unit_text": read_text(UNIT_DIR + unit, None),
             "enabled": out.strip() == "enabled",
-            "brick_ports": list(parse_brick_ports(read_text("/etc/glusterfs/glusterd.vol"))),
+            "brick_ports": list(parse_brick_ports(read_text("/etc/glusterfs/glusterd.vol", None))),
             "ssh_client": read_ssh_client()}
 
 
@@ -310,17 +303,6 @@ def check_nft(module, rc, out, err, what):
         raise FirewallError("%s failed (rc %d): %s" % (what, rc, (err or out).strip()))
 
 
-def write_file(path, text, mode=0o644):
-    """Replace path atomically with text (a temporary file beside it, then a rename)."""
-    os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
-    temp = "%s.swarmops-%d" % (path, os.getpid())
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, mode)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.chmod(temp, mode)
-    os.rename(temp, path)
-
-
 def apply(module, actions, desired, path=PATH, unit=UNIT):
     """Carry out plan()'s actions. The new file is checked by nft (`nft -c`) before it
     replaces the old one, and loaded in one transaction: a bad table never half-applies."""
@@ -329,12 +311,12 @@ def apply(module, actions, desired, path=PATH, unit=UNIT):
         text = render(desired)
         rc, out, err = run_nft(module, ["-c", "-f", "-"], data=text)
         check_nft(module, rc, out, err, "checking the new table (nft -c)")
-        write_file(path, text)
+        replace_file(path, text)
     if "write_unit" in kinds:
-        write_file(UNIT_DIR + unit, unit_text(module, path))
-        systemctl(module, ["daemon-reload"])
+        replace_file(UNIT_DIR + unit, unit_text(module, path))
+        run_systemctl(module, ["daemon-reload"], FirewallError)
     if "enable_unit" in kinds:
-        systemctl(module, ["enable", "--", unit])
+        run_systemctl(module, ["enable", "--", unit], FirewallError)
     if "load" in kinds:
         rc, out, err = run_nft(module, ["-f", path])
         check_nft(module, rc, out, err, "loading %s" % path)
@@ -342,18 +324,11 @@ def apply(module, actions, desired, path=PATH, unit=UNIT):
         rc, out, err = run_nft(module, ["delete", "table", "inet", TABLE])
         check_nft(module, rc, out, err, "deleting table inet %s" % TABLE)
     if "remove_unit" in kinds:
-        systemctl(module, ["disable", "--", unit])
+        run_systemctl(module, ["disable", "--", unit], FirewallError)
         os.unlink(UNIT_DIR + unit)
-        systemctl(module, ["daemon-reload"])
+        run_systemctl(module, ["daemon-reload"], FirewallError)
     if "remove_file" in kinds:
         os.unlink(path)
-
-
-def systemctl(module, args):
-    """Run systemctl; raise FirewallError when it fails."""
-    rc, out, err = module.run_command(["systemctl"] + args, environ_update=CLI_ENV)
-    if rc != 0:
-        raise FirewallError("systemctl %s failed: %s" % (" ".join(args), (err or out).strip()))
 
 
 def unit_text(module, path=PATH):

@@ -14,16 +14,12 @@ from __future__ import annotations
 import socket
 import xml.etree.ElementTree as ET
 
-GLUSTER_ENV = {"LANG": "C", "LC_ALL": "C"}
+from ansible_collections.swarmops.cluster.plugins.module_utils._common import (
+    CLI_ENV, SwarmopsError)
 
 
-class GlusterError(Exception):
+class GlusterError(SwarmopsError):
     """A gluster call failed; carries what fail_json needs to name the fix."""
-
-    def __init__(self, msg, **details):
-        super().__init__(msg)
-        self.msg = msg
-        self.details = details
 
 
 def parse_cli_output(text):
@@ -59,7 +55,7 @@ def run_gluster(module, args, xml=True):
         raise GlusterError("the gluster CLI is not installed on this host; install "
                            "glusterfs-server (the swarmops.cluster.glusterfs role does)")
     argv = [binary, "--mode=script"] + (["--xml"] if xml else []) + list(args)
-    rc, out, err = module.run_command(argv, environ_update=GLUSTER_ENV)
+    rc, out, err = module.run_command(argv, environ_update=CLI_ENV)
     if not xml:
         if rc != 0:
             raise GlusterError("%s failed: %s" % (" ".join(argv[1:]), (err or out).strip()),

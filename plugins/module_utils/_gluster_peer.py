@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import time
 
+from ansible_collections.swarmops.cluster.plugins.module_utils._common import PlanError
 from ansible_collections.swarmops.cluster.plugins.module_utils._gluster import (
     GlusterError, run_gluster)
 
 IN_CLUSTER = "Peer in Cluster"
-
-
-class PlanError(Exception):
-    """The request cannot be planned; nothing was changed."""
 
 
 def parse_peers(root):

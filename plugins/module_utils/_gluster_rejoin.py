@@ -18,6 +18,8 @@ import os
 import re
 import time
 
+from ansible_collections.swarmops.cluster.plugins.module_utils._common import (
+    PlanError, replace_file, run_systemctl)
 from ansible_collections.swarmops.cluster.plugins.module_utils._gluster import (
     GlusterError, run_gluster)
 from ansible_collections.swarmops.cluster.plugins.module_utils._gluster_peer import (
@@ -27,10 +29,6 @@ GLUSTERD_DIR = "/var/lib/glusterd"
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 # glusterd's own peer-file state for a full member (GD_FRIEND_STATE_BEFRIENDED).
 BEFRIENDED = 3
-
-
-class PlanError(Exception):
-    """The request cannot be planned; nothing was changed."""
 
 
 def parse_info(text):
@@ -103,33 +101,22 @@ def peer_text(peer):
     return "uuid=%s\nstate=%d\nhostname1=%s\n" % (peer["uuid"], BEFRIENDED, peer["hostname"])
 
 
-def write_file(path, text):
-    """Write through a temporary file and a rename, readable by root only."""
-    temporary = path + ".swarmops"
-    with open(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w",
-              encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(temporary, path)
-
-
 def write_identity(actions, info, root=GLUSTERD_DIR):
     """Write glusterd.info and the peer files the actions name (glusterd stopped)."""
     os.makedirs(os.path.join(root, "peers"), mode=0o755, exist_ok=True)
     for action in actions:
         if action["action"] == "set-uuid":
-            write_file(os.path.join(root, "glusterd.info"), info_text(info, action["uuid"]))
+            replace_file(os.path.join(root, "glusterd.info"), info_text(info, action["uuid"]),
+                         0o600)
         elif action["action"] == "write-peer":
-            write_file(os.path.join(root, "peers", action["uuid"]), peer_text(action))
+            replace_file(os.path.join(root, "peers", action["uuid"]), peer_text(action),
+                         0o600)
 
 
-def run_systemctl(module, verb):
+def run_glusterd(module, verb):
     """systemctl VERB glusterd; GlusterError naming the unit's journal on failure."""
-    argv = [module.get_bin_path("systemctl", required=True), verb, "glusterd.service"]
-    rc, out, err = module.run_command(argv, environ_update={"LANG": "C", "LC_ALL": "C"})
-    if rc != 0:
-        raise GlusterError("systemctl %s glusterd failed: %s; see journalctl -u glusterd"
-                           % (verb, (err or out).strip()), cmd=argv, rc=rc, stdout=out,
-                           stderr=err)
+    run_systemctl(module, [verb, "glusterd.service"], GlusterError,
+                  "see journalctl -u glusterd")
 
 
 def apply_rejoin(module, actions, info, desired, root=GLUSTERD_DIR):
@@ -137,11 +124,11 @@ def apply_rejoin(module, actions, info, desired, root=GLUSTERD_DIR):
     handed it the volumes; then restart it once: glusterd resolves its own bricks'
     directories when it starts, and without that a reset-brick of an emptied brick here
     is refused as "a new brick"."""
-    run_systemctl(module, "stop")
+    run_glusterd(module, "stop")
     write_identity(actions, info, root)
-    run_systemctl(module, "start")
+    run_glusterd(module, "start")
     wait_rejoined(module, desired, desired["wait_timeout"])
-    run_systemctl(module, "restart")
+    run_glusterd(module, "restart")
 
 
 def parse_volume_list(root):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import time
 
+from ansible_collections.swarmops.cluster.plugins.module_utils._common import PlanError
 from ansible_collections.swarmops.cluster.plugins.module_utils._gluster import (
     GlusterError, run_gluster)
 
@@ -24,10 +25,6 @@ TRANSPORTS = {"0": "tcp", "1": "rdma", "2": "tcp,rdma"}
 
 # Seconds a full heal may be refused after a brick change (its heal daemon starting).
 HEAL_START_TIMEOUT = 60
-
-
-class PlanError(Exception):
-    """The request cannot be planned; nothing was changed."""
 
 
 def text_of(element, tag, default=""):

@@ -14,6 +14,8 @@ import os
 import re
 import stat
 
+from ansible_collections.swarmops.cluster.plugins.module_utils._common import PlanError
+
 # Debian's shadow accepts more than upstream's default (Debian-exim exists), but never a
 # leading '-', ':', ',', '/', whitespace or an all-digit name; 32 is useradd's limit.
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,30}\$?$")
@@ -27,10 +29,6 @@ NETWORK_FS = ("fuse", "nfs", "nfs4", "cifs", "smb3", "glusterfs", "ceph", "9p", 
 LOCAL_FS = ("ext2", "ext3", "ext4", "xfs", "btrfs", "zfs", "f2fs", "jfs", "reiserfs")
 LOGIN_DEFS_DEFAULTS = {"SYS_GID_MIN": 100, "SYS_GID_MAX": 999, "GID_MIN": 1000,
                        "GID_MAX": 60000}
-
-
-class PlanError(Exception):
-    """The request cannot be planned; nothing was changed."""
 
 
 def parse_groups(text):

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 
+from ansible_collections.swarmops.cluster.plugins.module_utils._common import read_text
 from ansible_collections.swarmops.cluster.plugins.module_utils._docker_api import (
     EngineError, call, connect)
 from ansible_collections.swarmops.cluster.plugins.module_utils._gluster import (
@@ -27,7 +28,7 @@ from ansible_collections.swarmops.cluster.plugins.module_utils._gluster_peer imp
 from ansible_collections.swarmops.cluster.plugins.module_utils._gluster_volume import (
     int_of, parse_heal_info, parse_volume_status, read_volume, text_of)
 from ansible_collections.swarmops.cluster.plugins.module_utils._mount import (
-    MOUNTED_FSTYPES, mounted_at, parse_mountinfo, read_text)
+    MOUNTED_FSTYPES, mounted_at, parse_mountinfo)
 from ansible_collections.swarmops.cluster.plugins.module_utils._stack_converge import (
     service_status)
 from ansible_collections.swarmops.cluster.plugins.module_utils._swarm import (

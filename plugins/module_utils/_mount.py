@@ -14,7 +14,9 @@ import os
 import re
 import tempfile
 
-CLI_ENV = {"LANG": "C", "LC_ALL": "C"}
+from ansible_collections.swarmops.cluster.plugins.module_utils._common import (
+    CLI_ENV, PlanError, read_text)
+
 # What /proc/self/mountinfo calls each fstype once mounted: the glusterfs client is a FUSE
 # process, and an "nfs" mount that negotiated version 4 shows as nfs4.
 MOUNTED_FSTYPES = {"glusterfs": ("fuse.glusterfs",), "nfs": ("nfs", "nfs4"), "nfs4": ("nfs4",)}
@@ -33,10 +35,6 @@ HOST_RE = re.compile(r"^(\[[0-9A-Fa-f:.%]+\]|[A-Za-z0-9_.%:-]+)$")
 UNIT_RE = re.compile(r"^[A-Za-z0-9:_.\\@-]+$")
 SERVER_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
 TIMED_OUT = (124, 137)  # coreutils timeout: TERM sent; KILL sent after --kill-after
-
-
-class PlanError(Exception):
-    """The request cannot be planned; nothing was changed."""
 
 
 def unescape(field):
@@ -324,15 +322,6 @@ def predicted_mount(params, mount):
     if params["state"] == "mounted" and mount is None:
         return {"source": params["src"], "fstype": MOUNTED_FSTYPES[params["fstype"]][0]}
     return {"source": mount["source"], "fstype": mount["fstype"]} if mount else None
-
-
-def read_text(path):
-    """A file's text; '' when it does not exist."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return ""
 
 
 def read_mount(path):

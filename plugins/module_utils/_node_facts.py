@@ -14,6 +14,7 @@ import os
 import socket
 import stat
 
+from ansible_collections.swarmops.cluster.plugins.module_utils._common import CLI_ENV, read_text
 from ansible_collections.swarmops.cluster.plugins.module_utils._gluster import (
     GlusterError, run_gluster)
 from ansible_collections.swarmops.cluster.plugins.module_utils._gluster_rejoin import (
@@ -23,11 +24,9 @@ from ansible_collections.swarmops.cluster.plugins.module_utils._gluster_peer imp
 from ansible_collections.swarmops.cluster.plugins.module_utils._gluster_volume import (
     parse_volume_info)
 from ansible_collections.swarmops.cluster.plugins.module_utils._mount import (
-    fstab_path_of, is_under, mounted_at, parse_mountinfo, read_text)
+    fstab_path_of, is_under, mounted_at, parse_mountinfo)
 from ansible_collections.swarmops.cluster.plugins.module_utils._network import parse_network
 from ansible_collections.swarmops.cluster.plugins.module_utils._swarm import read_local
-
-CLI_ENV = {"LANG": "C", "LC_ALL": "C"}
 
 
 def parse_ip_addr(output):

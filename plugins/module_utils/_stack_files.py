@@ -16,8 +16,10 @@ import grp
 import os
 import stat
 
+from ansible_collections.swarmops.cluster.plugins.module_utils._common import SwarmopsError
 
-class FilesError(Exception):
+
+class FilesError(SwarmopsError):
     """A path the stack asks for that cannot be made; the message names the fix."""
 
 

@@ -16,6 +16,8 @@ import re
 import shlex
 from fractions import Fraction
 
+from ansible_collections.swarmops.cluster.plugins.module_utils._common import SwarmopsError
+
 NAMESPACE_LABEL = "com.docker.stack.namespace"
 # The CLI records the compose image string here; the image itself is compared instead.
 IMAGE_LABEL = "com.docker.stack.image"
@@ -29,7 +31,7 @@ _CONSTRAINT = re.compile(r"\s*(==|!=)\s*")
 _BUILTIN_NETWORKS = ("default", "bridge", "host", "none")
 
 
-class SpecError(ValueError):
+class SpecError(SwarmopsError, ValueError):
     """A compose value docker would refuse to convert."""
 
 

@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import time
 
+from ansible_collections.swarmops.cluster.plugins.module_utils._common import PlanError
 from ansible_collections.swarmops.cluster.plugins.module_utils._docker_api import (
     EngineError, call)
 
 SWARM_PORT = 2377
-
-
-class PlanError(Exception):
-    """The desired state cannot be reached safely; nothing was changed."""
 
 
 def read_local(info, nodes=None):

@@ -65,6 +65,7 @@ waited:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.swarmops.cluster.plugins.module_utils._common import run_systemctl
 from ansible_collections.swarmops.cluster.plugins.module_utils._docker_api import (
     ENGINE_ARGUMENT_SPEC, EngineError, connect, fail)
 from ansible_collections.swarmops.cluster.plugins.module_utils._engine import (
@@ -93,12 +94,9 @@ def main():
         result = {"changed": True, "actions": actions}
         if module.check_mode:
             module.exit_json(**result)
-        argv = ["systemctl", "restart", "--", module.params["unit"]]
-        rc, out, err = module.run_command(argv, environ_update={"LANG": "C"})
-        if rc != 0:
-            module.fail_json(msg="restarting %s failed: check `systemctl status %s`"
-                             % (module.params["unit"], module.params["unit"]),
-                             cmd=argv, rc=rc, stdout=out, stderr=err)
+        unit = module.params["unit"]
+        run_systemctl(module, ["restart", "--", unit], EngineError,
+                      "check `systemctl status %s`" % unit)
         result["waited"] = wait_ready(client, before, module.params["wait_timeout"],
                                       module.params["unlock_key"])
     except RestartRefused as err:

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+
 DOCUMENTATION = r"""
 module: group_gid
 short_description: Give a group a target GID on a node, and re-own its files
@@ -135,6 +136,7 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.swarmops.cluster.plugins.module_utils._common import CLI_ENV
 from ansible_collections.swarmops.cluster.plugins.module_utils._group_gid import (
     PlanError, collect_files, gids_to_collect, merge_found, moved_group_roots, parse_groups,
     parse_login_defs, plan_gid, plan_reown, processes_with_gid, reown)
@@ -148,13 +150,12 @@ ARGUMENT_SPEC = {
     "move_conflicting": {"type": "bool", "default": False},
     "reown_paths": {"type": "list", "elements": "path", "default": []},
 }
-ENV = {"LANG": "C", "LC_ALL": "C"}
 
 
 def run_tool(module, argv, done):
     """groupadd / groupmod; a failure says what had already changed."""
     rc, out, err = module.run_command([module.get_bin_path(argv[0], required=True)]
-                                      + argv[1:], environ_update=ENV)
+                                      + argv[1:], environ_update=CLI_ENV)
     if rc != 0:
         module.fail_json(msg="%s failed: %s - %s" % (
             " ".join(argv), (err or out).strip(),
