@@ -3,8 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Render the compose files of a stack on the controller, for ``docker stack deploy -c -``.
 
-The stack action plugin calls ``render`` (load, interpolate, check and merge every file) and
-``dump`` (the YAML piped to the node).  Doing this on the controller means the variables come
+The stack action plugin calls ``render`` (load, interpolate, check and merge every file); the
+module pipes the result to ``docker stack deploy -c -`` as JSON (which is YAML) with every
+``$`` doubled.  Doing this on the controller means the variables come
 from Ansible, not from the environment of the docker CLI on the node, and every mistake in
 every file is reported at once, with file and line, before any stack changes.
 
@@ -22,7 +23,7 @@ Rules, and where they differ from docker's CLI (docker/cli cli/compose, 20.10 to
   followed by ``-bar``, like the compose spec and a shell.
 * A ``$`` that is not followed by ``$``, ``{`` or a name start (``a $ b``, ``5$``, ``$1``) is
   kept literally, as compose-go does since compose-spec/compose-go#307 (and POSIX shells).
-  Docker's stack loader rejects it; that is harmless here because ``dump`` doubles every ``$``.
+  Docker's stack loader rejects it; that is harmless here because the piped JSON doubles every ``$``.
 * An unset variable without a default is an error, not an empty string (docker only warns).
   Operands are evaluated lazily, as in a shell: ``${SET:-${UNSET}}`` is fine.
 * After interpolation, a string at a path docker's loader casts (``_CASTS``) becomes int,
@@ -550,7 +551,7 @@ def merge(documents):
     return merged
 
 
-# --- render and dump -----------------------------------------------------------------------
+# --- render ---------------------------------------------------------------------------
 
 def _say(path, message):
     """"service web: deploy.replicas must be ..." for a problem at path."""
@@ -644,41 +645,3 @@ def render(files, variables, definition=None):
     if problems:
         raise ComposeError(problems)
     return {"version": version, **compose}
-
-
-# Plain strings that some YAML reader would take for something else: PyYAML quotes what YAML
-# 1.1 resolves, but docker 20.10/26.1 (YAML 1.1) also read y/n as booleans, and docker 28
-# (YAML 1.2 plus go-yaml's extras) reads 0o17, 1e3 or .5 as numbers.  Quoting a string
-# that needs no quotes is harmless, so anything number- or keyword-like is quoted.
-_AMBIGUOUS = re.compile(r"[-+]?\.?[0-9].*|[-+]?\.(inf|Inf|INF|nan|NaN|NAN)|~|"
-                        r"(?i:y|n|yes|no|on|off|true|false|null)")
-
-
-class _NoAliasDumper(yaml.SafeDumper):  # pylint: disable=too-many-ancestors
-    """SafeDumper that writes shared objects out in full instead of as anchors/aliases,
-    and quotes every string another YAML reader could take for a number or boolean."""
-
-    def ignore_aliases(self, data):
-        return True
-
-    def represent_str(self, data):
-        if _AMBIGUOUS.fullmatch(data):
-            return self.represent_scalar("tag:yaml.org,2002:str", data, style="'")
-        return super().represent_str(data)
-
-
-_NoAliasDumper.add_representer(str, _NoAliasDumper.represent_str)
-
-
-def dump(compose, escape_dollars=True):
-    """YAML text for ``docker stack deploy -c -``: key order kept, no anchors.
-
-    safe_dump quotes strings that would read back as numbers or booleans ("3", "yes").
-    Every "$" is written as "$$" so docker's own interpolation on the node gives back
-    exactly the rendered value; pass escape_dollars=False for a file nobody interpolates.
-    """
-    data = _copy_plain(compose)
-    if escape_dollars:
-        data = escape_for_cli(data)
-    return yaml.dump(data, Dumper=_NoAliasDumper, sort_keys=False, default_flow_style=False,
-                     allow_unicode=True, width=1 << 16)

@@ -1,4 +1,4 @@
-"""The controller-side compose renderer: loading, interpolation, casting, merging and dumping,
+"""The controller-side compose renderer: loading, interpolation, casting, merging and piping,
 on hand-written documents and on real stacks compared with what `docker stack config` made
 of the same files (recorded in tests/unit/fixtures/compose, see its README)."""
 
@@ -523,7 +523,7 @@ def test_merge_neither_mutates_nor_shares_its_inputs():
     assert merged["services"]["a"]["logging"]["options"] == {"max-size": "1m", "max-file": "2"}
 
 
-# --- render and dump -----------------------------------------------------------------------
+# --- render and pipe -----------------------------------------------------------------------
 
 @pytest.mark.parametrize("text, version", [
     ("services: {}\n", "3.8"),
@@ -571,33 +571,38 @@ def test_render_needs_a_file():
     assert problems_of(_compose.render, [], {}) == ["no compose file given"]
 
 
-def test_dump_writes_no_anchors_and_keeps_string_types():
+def piped(rendered):
+    """What the stack module pipes to docker stack deploy: JSON (which is YAML), every $
+    doubled."""
+    return json.dumps(escape_dollars(rendered))
+
+
+def test_what_is_piped_has_no_anchors_and_keeps_string_types():
     rendered = _compose.render([("a.yml", ANCHORS)], {})
-    text = _compose.dump(rendered)
+    text = piped(rendered)
     assert "&" not in text and "*" not in text and "<<" not in text
     again = yaml.safe_load(text)
     assert again == rendered
     assert again["services"]["three"]["restart"] == "no"
     quoted = {"version": "3.8", "x-s": ["3", "true", "yes", "0x1F", "1e3", "null", "~", "0400"]}
-    assert yaml.safe_load(_compose.dump(quoted)) == quoted
+    assert yaml.safe_load(piped(quoted)) == quoted
 
 
-def test_dump_is_deterministic_and_keeps_key_order():
+def test_what_is_piped_is_deterministic_and_keeps_key_order():
     rendered = render_text("version: '3.8'\nservices:\n  z: {image: z}\n  a: {image: a}\n")
-    text = _compose.dump(rendered)
-    assert text == _compose.dump(_compose.render([("s.yml", text)], {}))
-    assert text == "version: '3.8'\nservices:\n  z:\n    image: z\n  a:\n    image: a\n"
+    text = piped(rendered)
+    assert text == piped(_compose.render([("s.yml", text)], {}))
+    assert text == '{"version": "3.8", "services": {"z": {"image": "z"}, "a": {"image": "a"}}}'
 
 
-def test_dump_doubles_dollars_so_docker_reads_back_the_rendered_value():
+def test_what_is_piped_doubles_dollars_so_docker_reads_back_the_rendered_value():
     rendered = render_text("services:\n  web:\n    command: ['sh', '-c', 'echo $$HOME ${A}$']\n",
                            {"A": "$x"})
     assert rendered["services"]["web"]["command"][2] == "echo $HOME $x$"
-    text = _compose.dump(rendered)
+    text = piped(rendered)
     assert "echo $$HOME $$x$$" in text
     # docker stack deploy interpolates what it reads: that gives the rendered value back.
-    assert _compose.render([("dumped.yml", text)], {}) == rendered
-    assert "echo $HOME $x$" in _compose.dump(rendered, escape_dollars=False)
+    assert _compose.render([("piped.yml", text)], {}) == rendered
 
 
 # --- real stacks, compared with docker stack config ----------------------------------------
@@ -727,7 +732,7 @@ def test_haiku_stack_anchors_resolve_into_independent_services():
     assert services["discourse"]["secrets"][0]["mode"] == 0o400
     assert services["traefik"]["logging"] == services["discourse"]["logging"]
     assert services["traefik"]["logging"] is not services["discourse"]["logging"]
-    assert "&" not in _compose.dump(rendered)
+    assert "&" not in piped(rendered)
 
 
 def test_haiku_stack_without_variables_lists_every_gap():

@@ -2,9 +2,12 @@
 docker's number spellings, duplicate keys, merge keys, exact lines; checked against the
 docker CLIs on this machine (docker_engines)."""
 
+import json
+
 import pytest
 import yaml
 
+from ansible_collections.swarmops.cluster.plugins.module_utils._docker_cli import escape_dollars
 from ansible_collections.swarmops.cluster.plugins.plugin_utils import _compose, _compose_yaml
 
 from docker_engines import config_engines, engines, missing_note
@@ -49,12 +52,12 @@ AS_LABELS = [(index, spelling) for index, (spelling, value) in enumerate(SCALARS
 @pytest.mark.skipif(not config_engines(), reason="no docker CLI with `stack config` here")
 @pytest.mark.parametrize("engine", config_engines(), ids=repr)
 def test_our_reading_means_to_docker_what_the_file_means(engine):
-    """docker 28 reads the file itself with YAML 1.2 rules; what we pipe (our reading,
-    dumped) reads back to the same labels.  docker 26.1 (and 20.10) still read YAML 1.1:
+    """docker 28 reads the file itself with YAML 1.2 rules; what the stack module pipes
+    (our reading, as JSON with every $ doubled) reads back to the same labels.  docker 26.1 (and 20.10) still read YAML 1.1:
     they refuse the unquoted yes/no/on/Off/y/N outright, and take ours as the strings."""
     text = label_file(AS_LABELS)
     ours, _lines = _compose_yaml.load(text, "s.yml")
-    dumped, error = engine.config(["-"], stdin=_compose.dump(ours))
+    dumped, error = engine.config(["-"], stdin=json.dumps(escape_dollars(ours)))
     assert error == ""
     yaml11_words = [(index, spelling) for index, spelling in AS_LABELS
                     if spelling in ("yes", "no", "on", "Off", "y", "N")]
