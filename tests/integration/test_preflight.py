@@ -155,6 +155,8 @@ def case(cluster, mutation):
         "autolock_without_vault_password": (cluster.managers, cluster.workers, everyone(
             swarmops_swarm_autolock=True,
             swarmops_swarm_unlock_key_file=str(ROOT / ".lab" / "never-written.vault"))),
+        "renamed_node_groups": (cluster.managers, cluster.workers, everyone(
+            swarmops_swarm_managers_group="my_managers")),
         # Loopback, where no SSH server listens: the host cannot be reached.
         "unreachable_host": (names[:1], names[1:], {names[-1]: {"ansible_host": "127.0.0.2"}}),
     }[mutation]
@@ -193,6 +195,7 @@ EXPECTED = {
     "firewall_bad_published_port": "swarmops_firewall_published: 70000 is not a port",
     "autolock_without_key_file": "swarmops_swarm_autolock needs swarmops_swarm_unlock_key_file",
     "autolock_without_vault_password": "no vault password in this run to encrypt it with",
+    "renamed_node_groups": "name the inventory groups swarm_managers and swarm_workers",
     # any_errors_fatal stops the first play at fact gathering; ansible names the fix.
     "unreachable_host": "Make sure this host can be reached over ssh",
 }
