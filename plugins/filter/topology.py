@@ -11,6 +11,8 @@ from __future__ import annotations
 from ansible_collections.swarmops.cluster.plugins.plugin_utils._cluster_plan import (
     address_problems, engine_problems, probes_from_hostvars, resolve_address,
     swarm_plan as plan_swarm)
+from ansible_collections.swarmops.cluster.plugins.plugin_utils._swarm_nodes import (
+    node_in_place)
 from ansible_collections.swarmops.cluster.plugins.module_utils._labels import (
     label_value_problems)
 
@@ -173,6 +175,11 @@ def outside_reads_settled(hostvars, managers, storage):
     return True
 
 
+def swarm_node_in_place(nodes, params):
+    """Whether swarm_node would change nothing on the node list a manager's node_facts read."""
+    return node_in_place(nodes, params)
+
+
 class FilterModule:
     """swarmops.cluster inventory checks."""
 
@@ -186,4 +193,5 @@ class FilterModule:
             "release_mix_problems": release_mix_problems,
             "swarm_plan": swarm_plan,
             "outside_reads_settled": outside_reads_settled,
+            "swarm_node_in_place": swarm_node_in_place,
         }

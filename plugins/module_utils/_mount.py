@@ -37,6 +37,25 @@ SERVER_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
 TIMED_OUT = (124, 137)  # coreutils timeout: TERM sent; KILL sent after --kill-after
 
 
+# The mount module's options; the controller's judge (plugin_utils/_files) fills its
+# parameters from the same defaults, so both plan alike.
+ARGUMENT_SPEC = {
+    "path": {"type": "path", "required": True},
+    "src": {"type": "str"},
+    "fstype": {"type": "str", "choices": ["glusterfs", "nfs", "nfs4"], "default": "glusterfs"},
+    "opts": {"type": "list", "elements": "str", "default": ["defaults"]},
+    "backup_volfile_servers": {"type": "list", "elements": "str", "default": []},
+    "requires_units": {"type": "list", "elements": "str"},
+    "dump": {"type": "int", "default": 0},
+    "passno": {"type": "int", "default": 0, "no_log": False},
+    "state": {"type": "str", "default": "mounted",
+              "choices": ["mounted", "present", "unmounted", "absent"]},
+    "fstab": {"type": "path", "default": "/etc/fstab"},
+    "backup": {"type": "bool", "default": True},
+    "timeout": {"type": "int", "default": 60},
+}
+
+
 def unescape(field):
     """fstab / mountinfo octal escapes (\\040 for a space) back to characters."""
     return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)

@@ -24,7 +24,7 @@ from ansible_collections.swarmops.cluster.plugins.module_utils._gluster_peer imp
 from ansible_collections.swarmops.cluster.plugins.module_utils._gluster_volume import (
     parse_volume_info)
 from ansible_collections.swarmops.cluster.plugins.module_utils._mount import (
-    fstab_path_of, is_under, mounted_at, parse_mountinfo)
+    TIMED_OUT, fstab_path_of, is_under, mounted_at, parse_mountinfo, run_bounded)
 from ansible_collections.swarmops.cluster.plugins.module_utils._network import parse_network
 from ansible_collections.swarmops.cluster.plugins.module_utils._swarm import read_local
 
@@ -197,6 +197,55 @@ def read_networks(module):
     return parse_networks(out) if rc == 0 else []
 
 
+def trim_node(node):
+    """A /nodes entry with what the swarm_node planner reads (its TLS certificates and
+    platform details left out)."""
+    return {"ID": node["ID"], "Version": node.get("Version"), "Spec": node.get("Spec") or {},
+            "Status": node.get("Status") or {}, "ManagerStatus": node.get("ManagerStatus"),
+            "Description": {"Hostname": (node.get("Description") or {}).get("Hostname")}}
+
+
+def read_swarm_nodes(module, swarm):
+    """The swarm's node entries as this manager sees them; None on any other node, or
+    when the engine does not list them (the roles then ask the module itself)."""
+    if not swarm or swarm.get("state") != "active" or not swarm.get("is_manager"):
+        return None
+    rc, out, _err = run_cli(module, ["docker", "node", "ls", "--quiet"])
+    if rc != 0 or not out.split():
+        return None
+    rc, out, _err = run_cli(module, ["docker", "node", "inspect", "--"] + out.split())
+    try:
+        return [trim_node(node) for node in json.loads(out)] if rc == 0 else None
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+STAT_FORMAT = "%F|%u|%g|%a|%n"
+
+
+def parse_stats(output, paths):
+    """{path: {kind, uid, gid, mode} or None when missing} from stat's STAT_FORMAT lines."""
+    found = {}
+    for line in output.splitlines():
+        fields = line.split("|", 4)
+        if len(fields) == 5 and fields[4] in paths:
+            found[fields[4]] = {"kind": fields[0], "uid": int(fields[1]),
+                                "gid": int(fields[2]), "mode": fields[3].zfill(4)}
+    return {path: found.get(path) for path in paths}
+
+
+def read_stats(module, paths, timeout=5):
+    """Owner, group and mode of paths that may lie on a network mount, by a stat bounded
+    with a timeout (a hung server would hang the read); None when stat did not answer in
+    time or could not run. A missing path is None in the result."""
+    if not paths:
+        return {}
+    ran = run_bounded(module, ["stat", "--format", STAT_FORMAT, "--"] + list(paths), timeout)
+    if ran["rc"] in TIMED_OUT or (ran["rc"] != 0 and not ran["stdout"]):
+        return None
+    return parse_stats(ran["stdout"], paths)
+
+
 def read_packages(module, packages):
     """Installed and missing packages, asked of dpkg (Debian) or pacman (Arch)."""
     if not packages:
@@ -241,16 +290,19 @@ def placement(path, mounts, fstab_text):
     """
     mounted = {m["mount_point"] for m in mounts}
     holders = [p for p in mounted if p.startswith("/") and is_under(path, p)]
-    listed = [fstab_path_of(line) for line in fstab_text.splitlines()]
+    lines = fstab_text.splitlines(True)
+    listed = [fstab_path_of(line) for line in lines]
+    # The path's own active lines, as they are (only these: other lines may hold a CIFS
+    # password, and facts are printed at -v).
     return {"filesystem": max(holders, key=len) if holders else None,
             "unmounted": sorted({p for p in listed if p and p.startswith("/")
-                                 and is_under(path, p) and p not in mounted})}
+                                 and is_under(path, p) and p not in mounted}),
+            "fstab_lines": [line for line, at in zip(lines, listed) if at == path]}
 
 
-def read_paths(paths):
+def read_paths(paths, fstab):
     """What preflight judges of brick directories and mount points, path by path."""
     mounts = parse_mountinfo(read_text("/proc/self/mountinfo"))
-    fstab = read_text("/etc/fstab")
     return {path: dict(read_path(path, mounted_at(mounts, path)),
                        **placement(path, mounts, fstab)) for path in paths}
 
@@ -263,6 +315,10 @@ def read_path(path, mount):
     """
     state = {"exists": os.path.isdir(path), "entries": 0, "volume_id": None,
              "mount": {"source": mount["source"], "fstype": mount["fstype"]} if mount else None}
+    # As the mount module tells them: a directory, nothing, or something else (a file, a
+    # dangling link) where a mount point should be.
+    state["kind"] = "dir" if state["exists"] else \
+        ("other" if os.path.lexists(path) else "missing")
     if not state["exists"] or (mount and mount["fstype"].startswith(("fuse", "nfs"))):
         return state
     state["entries"] = len(os.listdir(path))

@@ -12,11 +12,27 @@ from __future__ import annotations
 import time
 
 from ansible_collections.swarmops.cluster.plugins.module_utils._docker_api import (
-    EngineError, call)
+    ENGINE_ARGUMENT_SPEC, EngineError, call)
 from ansible_collections.swarmops.cluster.plugins.module_utils._labels import (
     label_value_problems)
 from ansible_collections.swarmops.cluster.plugins.module_utils._swarm import (
     PlanError, quorum_after_removal, summarize_node)
+
+# The swarm_node module's options; the controller's judge of a re-run (plugin_utils) fills
+# its parameters from the same defaults.
+ARGUMENT_SPEC = dict(
+    ENGINE_ARGUMENT_SPEC,
+    node={"type": "str", "required": True},
+    state={"type": "str", "choices": ["present", "absent"], "default": "present"},
+    labels={"type": "dict"},
+    labels_state={"type": "str", "choices": ["merge", "replace"], "default": "merge"},
+    labels_to_remove={"type": "list", "elements": "str", "no_log": False},
+    availability={"type": "str", "choices": ["active", "pause", "drain"]},
+    role={"type": "str", "choices": ["manager", "worker"]},
+    force={"type": "bool", "default": False},
+    wait_timeout={"type": "int", "default": 0},
+    remove_stale={"type": "bool", "default": False},
+)
 
 # Seconds a demoted stale manager entry may take to leave the raft before its removal.
 STALE_WAIT = 15
@@ -64,6 +80,19 @@ def desired_labels(current, labels, labels_state, to_remove):
     for key in to_remove or []:
         result.pop(key, None)
     return result
+
+
+def plan_node(nodes, params):
+    """(node, actions, new spec or None) for the requested state."""
+    node = find_node(nodes, params["node"])
+    if params["state"] == "absent":
+        return node, plan_absent(node, params["force"]), None
+    if node is None:
+        known = sorted({hostname_of(n) for n in nodes})
+        raise PlanError("no swarm node %r; known hostnames: %s - nothing was changed"
+                        % (params["node"], ", ".join(known)))
+    actions, spec = plan_present(nodes, node, params)
+    return node, actions, spec
 
 
 def plan_present(nodes, node, desired):

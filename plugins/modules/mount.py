@@ -183,25 +183,9 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.swarmops.cluster.plugins.module_utils._mount import (
-    PlanError, apply_actions, plan_mount, predicted_mount, read_mount, read_path_kind,
-    read_text, render_line)
+    ARGUMENT_SPEC, PlanError, apply_actions, plan_mount, predicted_mount, read_mount,
+    read_path_kind, read_text, render_line)
 from ansible_collections.swarmops.cluster.plugins.module_utils._node_facts import own_names
-
-ARGUMENT_SPEC = {
-    "path": {"type": "path", "required": True},
-    "src": {"type": "str"},
-    "fstype": {"type": "str", "choices": ["glusterfs", "nfs", "nfs4"], "default": "glusterfs"},
-    "opts": {"type": "list", "elements": "str", "default": ["defaults"]},
-    "backup_volfile_servers": {"type": "list", "elements": "str", "default": []},
-    "requires_units": {"type": "list", "elements": "str"},
-    "dump": {"type": "int", "default": 0},
-    "passno": {"type": "int", "default": 0, "no_log": False},
-    "state": {"type": "str", "default": "mounted",
-              "choices": ["mounted", "present", "unmounted", "absent"]},
-    "fstab": {"type": "path", "default": "/etc/fstab"},
-    "backup": {"type": "bool", "default": True},
-    "timeout": {"type": "int", "default": 60},
-}
 
 
 def read_current(module, params):

@@ -63,6 +63,20 @@ options:
         address this run's SSH session comes from.
     type: bool
     default: false
+  swarm_nodes:
+    description:
+      - On a swarm manager, also read the swarm's node entries (C(docker node inspect),
+        trimmed to their ID, version, spec, status, manager status and hostname), so the
+        controller can judge M(swarmops.cluster.swarm_node)'s plan without calling it.
+    type: bool
+    default: false
+  stat_paths:
+    description:
+      - Paths whose owner, group and mode to read even on a network mount (DOCKERDIR and
+        its subdirectories), by one C(stat) bounded by a 5 s timeout.
+    type: list
+    elements: path
+    default: []
 notes:
   - Supports check mode; it never changes anything.
   - The docker CLI is asked with C(LANG=C) and C(--format) JSON output.
@@ -103,9 +117,16 @@ ansible_facts:
         hostname:
           description: The host's name.
           type: str
+        fqdn:
+          description: The host's fully qualified name as its resolver gives it.
+          type: str
         addresses:
           description: Every address configured on the host (IPv4 and IPv6, no loopback).
           type: list
+        hosts_file:
+          description: C(/etc/hosts) - C(text), C(uid), C(gid), C(mode); null when missing.
+            The hosts role judges its block from it on the controller.
+          type: dict
         interfaces:
           description: Each interface (loopback left out) and its addresses with prefix
             length (C(10.0.0.5/24)); macvlan parents and host networks are judged on it.
@@ -122,9 +143,10 @@ ansible_facts:
           type: dict
         engine:
           description: C(installed), C(answering), C(error), C(version), C(service)
-            (C(loaded), C(active), C(enabled)) and C(swarm) (state, node_id, node_addr,
+            (C(loaded), C(active), C(enabled)), C(swarm) (state, node_id, node_addr,
             is_manager, cluster_id, manager_addrs, error, hostname; null when the engine
-            does not answer).
+            does not answer) and, with O(swarm_nodes), C(swarm_nodes) (the swarm's node
+            entries on a manager, null elsewhere).
           type: dict
         daemon_json:
           description: C(exists), C(content) (parsed), C(error) (why it is not JSON),
@@ -146,10 +168,18 @@ ansible_facts:
           type: dict
         paths:
           description: Per path of O(paths) - C(exists), C(entries), C(volume_id) (hex),
-            C(mount) (C(source), C(fstype) of what is mounted exactly there, or null),
+            C(kind) (C(dir), C(missing) or C(other)), C(mount) (C(source), C(fstype) of
+            what is mounted exactly there, or null),
             C(filesystem) (the mount point of the mount holding the path, or that would hold
             it when missing; C(/) is the root filesystem) and C(unmounted) (mount points of
-            C(/etc/fstab) at or above the path that are not mounted).
+            C(/etc/fstab) at or above the path that are not mounted) and C(fstab_lines) (the
+            active C(/etc/fstab) lines of exactly that mount point, as they are - the
+            glusterfs role judges its mount from them with the mount module's planner).
+          type: dict
+        stats:
+          description: Per path of O(stat_paths) - C(kind) (as stat names it, C(directory)),
+            C(uid), C(gid), C(mode) (octal, four digits), or null when missing; the whole
+            is null when stat did not answer within its timeout.
           type: dict
 """
 
@@ -157,11 +187,13 @@ import socket
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.facts.system.distribution import DistributionFactCollector
+from ansible_collections.swarmops.cluster.plugins.module_utils._common import read_text
 from ansible_collections.swarmops.cluster.plugins.module_utils._firewall import (
     read_state, summarize, unit_text)
 from ansible_collections.swarmops.cluster.plugins.module_utils._node_facts import (
     parse_group_file, parse_group_gids, parse_ip_addr, read_daemon_json, read_engine,
-    read_file_state, read_gluster, read_networks, read_packages, read_paths, run_cli)
+    read_file_state, read_gluster, read_networks, read_packages, read_paths, read_stats,
+    read_swarm_nodes, run_cli)
 
 ARGUMENT_SPEC = {
     "packages": {"type": "list", "elements": "str", "default": []},
@@ -171,6 +203,8 @@ ARGUMENT_SPEC = {
     "paths": {"type": "list", "elements": "path", "default": []},
     "networks": {"type": "bool", "default": False},
     "firewall": {"type": "bool", "default": False},
+    "swarm_nodes": {"type": "bool", "default": False},
+    "stat_paths": {"type": "list", "elements": "path", "default": []},
 }
 
 
@@ -186,17 +220,24 @@ def main():
     facts.update(parse_ip_addr(out))
     group_file = read_file_state("/etc/group") or {"text": ""}
     group = dict(parse_group_file(group_file["text"], params["group"]), name=params["group"])
+    fstab = read_text("/etc/fstab")
+    engine = read_engine(module)
+    if params["swarm_nodes"]:
+        engine["swarm_nodes"] = read_swarm_nodes(module, engine["swarm"])
     facts["swarmops_node"] = {
         "hostname": socket.gethostname(),
+        "fqdn": socket.getfqdn(),
+        "hosts_file": read_file_state("/etc/hosts"),
         "addresses": facts["all_ipv4_addresses"] + facts["all_ipv6_addresses"],
-        "engine": read_engine(module),
+        "engine": engine,
         "daemon_json": dict(read_daemon_json(params["daemon_json"]),
                             path=params["daemon_json"]),
         "group": group,
         "group_gids": parse_group_gids(group_file["text"]),
         "packages": read_packages(module, params["packages"]),
         "gluster": read_gluster(module) if params["gluster"] else None,
-        "paths": read_paths(params["paths"]),
+        "paths": read_paths(params["paths"], fstab),
+        "stats": read_stats(module, params["stat_paths"]),
         "interfaces": facts.pop("interfaces"),
         "networks": read_networks(module) if params["networks"] else None,
         "firewall": (summarize(read_state(module), unit_text(module))

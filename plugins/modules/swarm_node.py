@@ -135,27 +135,12 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.swarmops.cluster.plugins.module_utils._docker_api import (
-    ENGINE_ARGUMENT_SPEC, EngineError, call, connect, fail)
+    EngineError, call, connect, fail)
 from ansible_collections.swarmops.cluster.plugins.module_utils._engine import (
     converged_services, wait_drained)
 from ansible_collections.swarmops.cluster.plugins.module_utils._swarm import PlanError
 from ansible_collections.swarmops.cluster.plugins.module_utils._swarm_node import (
-    apply_remove, apply_stale, apply_update, describe, find_node, hostname_of, plan_absent,
-    plan_present, plan_stale)
-
-ARGUMENT_SPEC = dict(
-    ENGINE_ARGUMENT_SPEC,
-    node={"type": "str", "required": True},
-    state={"type": "str", "choices": ["present", "absent"], "default": "present"},
-    labels={"type": "dict"},
-    labels_state={"type": "str", "choices": ["merge", "replace"], "default": "merge"},
-    labels_to_remove={"type": "list", "elements": "str", "no_log": False},
-    availability={"type": "str", "choices": ["active", "pause", "drain"]},
-    role={"type": "str", "choices": ["manager", "worker"]},
-    force={"type": "bool", "default": False},
-    wait_timeout={"type": "int", "default": 0},
-    remove_stale={"type": "bool", "default": False},
-)
+    ARGUMENT_SPEC, apply_remove, apply_stale, apply_update, describe, plan_node, plan_stale)
 
 
 def read_nodes(module, client):
@@ -165,19 +150,6 @@ def read_nodes(module, client):
         module.fail_json(msg="%s is not a swarm manager; run swarm_node on a manager "
                              "(delegate_to one of swarm_managers)" % info.get("Name"))
     return call("node list", client.nodes)
-
-
-def plan(nodes, params):
-    """(node, actions, new spec or None) for the requested state."""
-    node = find_node(nodes, params["node"])
-    if params["state"] == "absent":
-        return node, plan_absent(node, params["force"]), None
-    if node is None:
-        known = sorted({hostname_of(n) for n in nodes})
-        raise PlanError("no swarm node %r; known hostnames: %s - nothing was changed"
-                        % (params["node"], ", ".join(known)))
-    actions, spec = plan_present(nodes, node, params)
-    return node, actions, spec
 
 
 def main():
@@ -190,7 +162,7 @@ def main():
     waited = None
     try:
         nodes = read_nodes(module, client)
-        node, actions, spec = plan(nodes, module.params)
+        node, actions, spec = plan_node(nodes, module.params)
         stale = plan_stale(nodes, node) if module.params["remove_stale"] else []
         actions = actions + stale
         after = {} if module.params["state"] == "absent" else \

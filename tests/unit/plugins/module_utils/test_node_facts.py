@@ -222,16 +222,61 @@ def placement(mountinfo, path=BRICK, fstab="fstab_brick_disk.txt"):
 
 def test_a_brick_on_its_mounted_disk():
     assert placement("mountinfo_brick_disk_mounted.txt") == {
-        "filesystem": "/srv/gluster", "unmounted": []}
+        "filesystem": "/srv/gluster", "unmounted": [], "fstab_lines": []}
 
 
 def test_a_brick_whose_disk_did_not_mount_would_land_on_the_root_filesystem():
     assert placement("mountinfo_brick_disk_unmounted.txt") == {
-        "filesystem": "/", "unmounted": ["/srv/gluster"]}
+        "filesystem": "/", "unmounted": ["/srv/gluster"], "fstab_lines": []}
 
 
 def test_a_path_beside_the_disk_is_not_under_it():
     # /srv/glusterfs is no child of /srv/gluster, and /opt/docker is mounted.
     assert placement("mountinfo_brick_disk_unmounted.txt", "/srv/glusterfs/brick") == {
-        "filesystem": "/", "unmounted": []}
+        "filesystem": "/", "unmounted": [], "fstab_lines": []}
     assert placement("mountinfo_brick_disk_unmounted.txt", "/opt/docker")["unmounted"] == []
+
+
+def test_only_the_mount_points_own_fstab_lines_come_back():
+    """The mount point's active line, byte for byte; no other line (another mount's line
+    may hold a password, and facts are printed at -v)."""
+    lines = placement("mountinfo_brick_disk_mounted.txt", "/opt/docker")["fstab_lines"]
+    assert lines == ["10.213.0.11:/dockerdir /opt/docker glusterfs "
+                     "_netdev,backup-volfile-servers=10.213.0.12:10.213.0.13 0 0\n"]
+    assert placement("mountinfo_brick_disk_mounted.txt", "/srv/gluster")["fstab_lines"] == [
+        "tmpfs /srv/gluster tmpfs size=16m 0 0\n"]
+
+
+STAT_PATHS = ["/opt/docker", "/opt/docker/config", "/opt/docker/private", "/opt/docker/logs",
+              "/etc/hostname"]
+
+
+def test_stat_output_gives_owner_group_and_four_digit_mode_and_none_for_missing():
+    stats = nf.parse_stats(recorded("stat_dockerdir.txt"), STAT_PATHS)
+    assert stats["/opt/docker/private"] == {"kind": "directory", "uid": 0, "gid": 990,
+                                            "mode": "2770"}
+    assert stats["/etc/hostname"]["mode"] == "0644"
+    assert stats["/opt/docker/logs"] is None
+
+
+class StatModule:
+    """Runs nothing: answers a stat as the lab's nodes did, or as timeout(1) does."""
+
+    def __init__(self, rc, out):
+        self.rc, self.out, self.argv = rc, out, None
+
+    def get_bin_path(self, name, required=False):
+        return "/usr/bin/" + name
+
+    def run_command(self, argv, environ_update=None):
+        self.argv = argv
+        return self.rc, self.out, ""
+
+
+def test_a_stat_bounded_by_a_timeout_and_one_that_timed_out_gives_no_answer():
+    module = StatModule(1, recorded("stat_dockerdir.txt"))
+    assert nf.read_stats(module, STAT_PATHS)["/opt/docker"]["mode"] == "2774"
+    assert module.argv[:3] == ["/usr/bin/timeout", "--kill-after=10", "5"]
+    assert module.argv[-len(STAT_PATHS) - 1] == "--"
+    assert nf.read_stats(StatModule(124, ""), STAT_PATHS) is None
+    assert nf.read_stats(StatModule(1, ""), STAT_PATHS) is None
