@@ -34,3 +34,14 @@ def test_every_module_util_is_used_by_a_module_or_another_module_util():
             for path in (PLUGINS / folder).glob("*.py")
             for kind, name in imports_of(path) if kind == "module_utils"}
     assert sorted(node - used) == []
+
+
+def test_site_yml_validates_every_role_it_imports():
+    """site.yml checks the roles' settings in one task (the entry points it imports are not
+    validated by ansible): every role it imports must be in that task's list."""
+    site = (PLUGINS.parent / "playbooks" / "site.yml").read_text()
+    task = site.split("- name: Check every role's settings against its argument spec")[1]
+    task = task.split("- name:")[0]
+    imported = set(re.findall(r"name: swarmops\.cluster\.(\w+)", site))
+    listed = set(re.findall(r"'(\w+)'", task.split("| map(")[0]))
+    assert imported and imported == listed
