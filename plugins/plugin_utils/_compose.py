@@ -39,10 +39,6 @@ from __future__ import annotations
 import functools
 import re
 
-import yaml
-
-from ansible_collections.swarmops.cluster.plugins.module_utils._docker_cli import (
-    escape_dollars as escape_for_cli)
 from ansible_collections.swarmops.cluster.plugins.plugin_utils import (
     _compose_schema, _compose_yaml)
 
