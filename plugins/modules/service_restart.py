@@ -66,7 +66,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.swarmops.cluster.plugins.module_utils._docker_api import (
     ENGINE_ARGUMENT_SPEC, EngineError, connect, fail)
 from ansible_collections.swarmops.cluster.plugins.module_utils._stack import (
-    StackError, find_services, force_update, wait_services)
+    find_services, force_update, wait_services)
 
 ARGUMENT_SPEC = dict(
     ENGINE_ARGUMENT_SPEC,
@@ -91,9 +91,7 @@ def main():
             if module.params["wait"]:
                 status, waited = wait_services(client, names, module.params["wait_timeout"])
                 result.update(status=status["services"], waited=waited)
-    except StackError as err:
-        module.fail_json(msg=err.msg, **err.details)
-    except EngineError as err:
+    except EngineError as err:  # a StackError too: its message and details alike
         fail(module, err)
     module.exit_json(**result)
 

@@ -266,7 +266,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.swarmops.cluster.plugins.module_utils._docker_api import (
     ENGINE_ARGUMENT_SPEC, EngineError, connect, fail)
 from ansible_collections.swarmops.cluster.plugins.module_utils._stack import (
-    StackError, ensure_absent, ensure_present)
+    ensure_absent, ensure_present)
 
 ARGUMENT_SPEC = dict(
     ENGINE_ARGUMENT_SPEC,
@@ -313,9 +313,7 @@ def main():
             result = ensure_absent(module, client)
         else:
             result = ensure_present(module, client)
-    except StackError as err:
-        module.fail_json(msg=err.msg, **err.details)
-    except EngineError as err:
+    except EngineError as err:  # a StackError too: its message and details alike
         fail(module, err)
     module.exit_json(**result)
 
