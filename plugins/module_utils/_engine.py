@@ -123,24 +123,47 @@ def wait_drained(client, node_id, converged, timeout):
         time.sleep(POLL)
 
 
+# Seconds an unlocked manager must stay settled before the wait ends: the orchestrator
+# places its global tasks only after it is ready again, a few seconds later.
+SETTLE = 15
+
+
+def local_tasks_problem(client, node_id):
+    """Why tasks the swarm wants running on this node are not running yet; None if none."""
+    try:
+        tasks = call("list tasks", client.tasks,
+                     filters={"node": node_id, "desired-state": "running"})
+    except EngineError as err:
+        return "engine does not answer: %s" % err.msg
+    waiting = [t for t in tasks if (t.get("Status") or {}).get("State") != "running"]
+    return "%d task(s) not running here yet" % len(waiting) if waiting else None
+
+
 def wait_unlocked(client, timeout):
-    """[services not converged] after waiting up to timeout seconds for an unlocked manager
-    to be ready and reachable and every service to converge again.
+    """[what has not settled] after waiting up to timeout seconds for an unlocked manager
+    to be ready and reachable, run every task the swarm places on it, and see every
+    service converged, all of it for SETTLE seconds in a row.
 
     While the manager was locked, tasks placed on it failed ("cannot create a swarm scoped
     network when swarm is not active"); the swarm places them again only after a back-off,
-    so a health check right after the unlock would fail on a cluster that is settling. A
-    service broken for another reason is returned, not waited on forever: the unlock itself
-    has happened and the health report names it.
+    and places a global service's task on it only once it is ready again, so a state read
+    right after the unlock can look converged a few seconds too early. A service broken for
+    another reason is returned, not waited on forever: the unlock itself has happened and
+    the health report names it.
     """
     services = [svc["Spec"]["Name"] for svc in call("list services", client.services)]
+    node_id = (call("info", client.info).get("Swarm") or {}).get("NodeID")
     before = {"state": "active", "is_manager": True, "converged": services}
-    start = time.time()
+    start, settled_since = time.time(), None
     while True:
-        problem = read_ready(client, before)
-        if problem is None:
+        problem = read_ready(client, before) or local_tasks_problem(client, node_id)
+        now = time.time()
+        settled_since = (settled_since or now) if problem is None else None
+        if settled_since is not None and now - settled_since >= SETTLE:
             return []
-        if time.time() - start >= timeout:
+        if now - start >= timeout:
+            if problem is None:
+                return []
             if problem.startswith("services not converged"):
                 return sorted(set(services) - set(converged_services(client)))
             return [problem]

@@ -3,6 +3,7 @@ the lab."""
 
 import copy
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -164,16 +165,30 @@ class SettlingClient:
         return self.view()["services"]
 
     def tasks(self, filters=None):
-        return self.view()["tasks"]
+        tasks = self.view()["tasks"]
+        wanted = (filters or {}).get("desired-state")
+        return [t for t in tasks if not wanted or t.get("DesiredState") == wanted]
 
 
 def test_an_unlocked_manager_waits_until_the_services_converged_again(recorded, monkeypatch):
     monkeypatch.setattr(engine, "POLL", 0)
+    monkeypatch.setattr(engine, "SETTLE", 0)
     client = SettlingClient(recorded, unsettled_reads=3)
     assert engine.converged_services(client) != sorted(
         s["Spec"]["Name"] for s in client.services())
     assert engine.wait_unlocked(client, 30) == []
     assert client.reads == 4
+
+
+def test_a_state_that_looks_settled_must_stay_so_before_the_wait_ends(recorded, monkeypatch):
+    """Right after the unlock the swarm has not placed the manager's global tasks yet: a
+    converged read then is not the end; it must hold for SETTLE seconds."""
+    monkeypatch.setattr(engine, "POLL", 0)
+    monkeypatch.setattr(engine, "SETTLE", 0.05)
+    client = SettlingClient(recorded, unsettled_reads=0)
+    started = time.time()
+    assert engine.wait_unlocked(client, 30) == []
+    assert time.time() - started >= 0.05 and client.reads > 2
 
 
 def test_a_service_that_does_not_settle_is_returned_not_waited_on_forever(recorded,
