@@ -31,6 +31,15 @@ class PlanError(SwarmopsError):
     """The request cannot be planned (or not safely); nothing was changed."""
 
 
+def with_defaults(argument_spec, params):
+    """A module's parameters as AnsibleModule would hand them over: every option of its
+    argument spec at its default, then params. The controller's judges run a module's own
+    planner on these, so a default changed in the spec changes both alike."""
+    full = {key: spec.get("default") for key, spec in argument_spec.items()}
+    full.update(params)
+    return full
+
+
 def read_text(path, missing=""):
     """A file's text; missing when it does not exist."""
     try:

@@ -11,6 +11,7 @@ module, which decides for itself, runs. Private to this collection.
 
 from __future__ import annotations
 
+from ansible_collections.swarmops.cluster.plugins.module_utils._common import with_defaults
 from ansible_collections.swarmops.cluster.plugins.module_utils._mount import (
     ARGUMENT_SPEC as MOUNT_SPEC, PlanError, plan_mount)
 
@@ -53,8 +54,7 @@ def mount_in_place(path_state, own, params):
     """
     if not path_state or "fstab_lines" not in path_state:
         return False
-    full = {key: spec.get("default") for key, spec in MOUNT_SPEC.items()}
-    full.update(params)
+    full = with_defaults(MOUNT_SPEC, params)
     full["path"] = full["path"].rstrip("/") or "/"
     current = {"fstab": "".join(path_state["fstab_lines"]), "mount": path_state["mount"],
                "path_kind": path_state["kind"],

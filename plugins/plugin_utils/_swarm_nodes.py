@@ -6,6 +6,7 @@ preflight's one read (node_facts swarm_nodes) brought back. Private to this coll
 
 from __future__ import annotations
 
+from ansible_collections.swarmops.cluster.plugins.module_utils._common import with_defaults
 from ansible_collections.swarmops.cluster.plugins.module_utils._swarm_node import (
     ARGUMENT_SPEC, PlanError, plan_node, plan_stale)
 
@@ -16,8 +17,7 @@ def node_in_place(nodes, params):
     place either: the module runs and names the fix."""
     if not nodes:
         return False
-    full = {key: spec.get("default") for key, spec in ARGUMENT_SPEC.items()}
-    full.update(params)
+    full = with_defaults(ARGUMENT_SPEC, params)
     try:
         node, actions, _spec = plan_node(nodes, full)
         stale = plan_stale(nodes, node) if full["remove_stale"] else []

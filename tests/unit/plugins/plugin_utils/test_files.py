@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.swarmops.cluster.plugins.module_utils import _node_facts as nf
+from ansible_collections.swarmops.cluster.plugins.module_utils._common import with_defaults
 from ansible_collections.swarmops.cluster.plugins.module_utils._mount import (
     ARGUMENT_SPEC as MOUNT_SPEC, PlanError, mounted_at, parse_mountinfo, plan_mount)
 from ansible_collections.swarmops.cluster.plugins.plugin_utils._files import (
@@ -63,8 +64,7 @@ def mount_reads(mountinfo_name, fstab_text, path="/opt/docker"):
 
 def module_changes(module_read, params):
     """What the mount module itself would do, or 'refused'."""
-    full = {key: spec.get("default") for key, spec in MOUNT_SPEC.items()}
-    full.update(params)
+    full = with_defaults(MOUNT_SPEC, params)
     full["path"] = full["path"].rstrip("/") or "/"  # as the module's main() does
     try:
         return plan_mount(module_read, full)[0]

@@ -3,6 +3,7 @@ against the module's own plan on the whole /nodes answer recorded in the lab."""
 
 import pytest
 
+from ansible_collections.swarmops.cluster.plugins.module_utils._common import with_defaults
 from ansible_collections.swarmops.cluster.plugins.module_utils._node_facts import trim_node
 from ansible_collections.swarmops.cluster.plugins.module_utils._swarm_node import (
     ARGUMENT_SPEC, PlanError, plan_node, plan_stale)
@@ -17,8 +18,7 @@ def node_id(nodes, hostname, state="ready"):
 
 def module_changes(nodes, params):
     """What swarm_node itself plans on the untrimmed list (its apply order), or 'refused'."""
-    full = {key: spec.get("default") for key, spec in ARGUMENT_SPEC.items()}
-    full.update(params)
+    full = with_defaults(ARGUMENT_SPEC, params)
     try:
         node, actions, _spec = plan_node(nodes, full)
         return actions + (plan_stale(nodes, node) if full["remove_stale"] else [])
