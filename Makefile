@@ -16,8 +16,9 @@ SANITY_ROOT := build/sanity/ansible_collections/swarmops/cluster
 # default: Debian 13, bare nodes (the install path), onboarding; bookworm: Debian 12, bare
 # nodes, the core suite; lifecycle: the day-2 playbooks in order on a 5-node lab; workers:
 # DNS names and an arbiter; first-manager: the first manager dies, is replaced, and the next
-# one is removed (4-6 nodes). One scenario alone: make molecule MOLECULE_STREAMS=workers
-MOLECULE_STREAMS ?= default lifecycle+workers bookworm+first-manager
+# one is removed (4-6 nodes); one-node: one manager with swarmops_storage local and the
+# stacks. One scenario alone: make molecule MOLECULE_STREAMS=workers
+MOLECULE_STREAMS ?= default lifecycle+workers+one-node bookworm+first-manager
 # make test fails once it has run this long (CI stops a run at 90 minutes).
 TEST_LIMIT_MINUTES ?= 75
 

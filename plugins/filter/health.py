@@ -44,14 +44,16 @@ def registered_results(hostvars, hosts, register):
     return results
 
 
-def health_report(results, manager=None, storage=None, hosts=None, register=None):
+def health_report(results, manager=None, storage=None, hosts=None, register=None,
+                  shared=True):
     """{health, problems, warnings, healthy, table} of the whole cluster.
 
     results: {inventory host: its registered cluster_health result} for every host of the
     play (None for a host that has none) - or, with register, hostvars, from which the
     results registered under that name are taken for hosts (all of hostvars' hosts when
     not given). manager: the host that read the swarm; storage: the host that read the
-    volume (None: no such host in the play, a problem). Nodes and services come from the
+    volume (None: no such host in the play, a problem, unless shared is false: the
+    cluster keeps DOCKERDIR on each node's disk). Nodes and services come from the
     manager's report, gluster from the storage node's, mounts and problems from every
     host's, in the order of results.
     """
@@ -75,7 +77,9 @@ def health_report(results, manager=None, storage=None, hosts=None, register=None
             health["gluster"] = section.get("gluster")
     if not manager:
         problems.append("swarm: no manager among the hosts of the play; it was not read")
-    if not storage:
+    if not shared:
+        health["storage"] = "local"
+    elif not storage:
         problems.append("volume: no storage node among the hosts of the play; it was not read")
     return finish_report(health, problems, warnings)
 

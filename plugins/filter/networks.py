@@ -10,6 +10,8 @@ from ansible_collections.swarmops.cluster.plugins.plugin_utils._cluster_networks
     network_problems, pending, relay_problems, swarm_params)
 from ansible_collections.swarmops.cluster.plugins.plugin_utils._cluster_plan import (
     probes_from_hostvars)
+from ansible_collections.swarmops.cluster.plugins.plugin_utils._stack_placement import (
+    unpinned_bind_mounts)
 
 
 def network_preflight(networks, hostvars, nodes, pool=None, size=24, manager=None,
@@ -53,6 +55,15 @@ def stack_preflight(rendered, network_plan, relay_variables):
     return problems
 
 
+def stack_placement_warnings(rendered, dockerdir):
+    """With local storage: services that bind-mount DOCKERDIR but may run on any node."""
+    warnings = []
+    for result in rendered:
+        if not result.get("skipped") and "compose" in result:
+            warnings += unpinned_bind_mounts(result["stack"], result["compose"], dockerdir)
+    return warnings
+
+
 def present_stacks(stacks):
     """The stacks to deploy (state present, the default), in order."""
     return [stack for stack in stacks if stack.get("state", "present") == "present"]
@@ -64,4 +75,5 @@ class FilterModule:
     def filters(self):
         """The filters this plugin provides."""
         return {"network_preflight": network_preflight, "stack_preflight": stack_preflight,
-                "present_stacks": present_stacks}
+                "present_stacks": present_stacks,
+                "stack_placement_warnings": stack_placement_warnings}

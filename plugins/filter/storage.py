@@ -8,7 +8,7 @@ from __future__ import annotations
 from ansible_collections.swarmops.cluster.plugins.plugin_utils._cluster_plan import (
     probes_from_hostvars as probes_of)
 from ansible_collections.swarmops.cluster.plugins.plugin_utils._storage_plan import (
-    gid_plan, storage_plan as plan_storage)
+    gid_plan, local_storage_problems as local_problems, storage_plan as plan_storage)
 
 
 def docker_gid_plan(nodes, hostvars, play_hosts, explicit=0, allow_move=False):
@@ -29,9 +29,16 @@ def storage_plan(nodes, hostvars, play_hosts, storage, settings):
     return plan_storage(nodes, list(storage), probes, list(play_hosts), settings)
 
 
+def local_storage_problems(nodes, hostvars, mount_point):
+    """Nodes still mounting the GlusterFS volume while swarmops_storage is local."""
+    names = [n["name"] for n in nodes]
+    return local_problems(names, probes_of(hostvars, names), mount_point)
+
+
 class FilterModule:
     """swarmops.cluster storage plans."""
 
     def filters(self):
         """The filters this plugin provides."""
-        return {"docker_gid_plan": docker_gid_plan, "storage_plan": storage_plan}
+        return {"docker_gid_plan": docker_gid_plan, "storage_plan": storage_plan,
+                "local_storage_problems": local_storage_problems}

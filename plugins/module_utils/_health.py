@@ -409,8 +409,12 @@ def render_table(report):
     """The report as fixed-width text: NODES, SERVICES, GLUSTER, MOUNTS, the problems and
     warnings, and the verdict as the last line."""
     health = report["health"]
+    # Local storage (swarmops_storage local) has no volume and no shared mount to show.
+    storage = ["STORAGE", "  local: DOCKERDIR on each node's own disk"] \
+        if health.get("storage") == "local" else \
+        render_gluster(health["gluster"]) + [""] + render_mounts(health["mounts"])
     lines = render_nodes(health["nodes"]) + [""] + render_services(health["services"]) + \
-        [""] + render_gluster(health["gluster"]) + [""] + render_mounts(health["mounts"])
+        [""] + storage
     for title, items in (("PROBLEMS", report["problems"]), ("WARNINGS", report["warnings"])):
         if items:
             lines += ["", title] + ["  - %s" % item for item in items]

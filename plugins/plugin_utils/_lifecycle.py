@@ -172,7 +172,7 @@ def removal_plan(node, nodes, cluster, options):
     cluster: {reads: {name: {alive, node_id, hostname, mounted}} (each node's own read when
     it answered), swarm_nodes (None when no manager that stays answered), volumes, pool
     (None when no storage node that stays answered)}. options: {allow_split_brain, volume
-    (the cluster's volume name)}. auth_allow: the addresses of the inventory's other nodes,
+    (the cluster's volume name), kind (swarmops_storage)}. auth_allow: the addresses of the inventory's other nodes,
     as the glusterfs role sets them.
     """
     targets = removal_targets(node)
@@ -201,6 +201,10 @@ def removal_plan(node, nodes, cluster, options):
         names |= known
     plan["problems"] += manager_problems(swarm_nodes or [], entries, plan["node"])
     plan["warnings"] = manager_warnings(swarm_nodes or [], entries)
+    if options.get("kind") == "local":
+        plan["warnings"] += ["%s keeps its DOCKERDIR on its own disk (swarmops_storage: "
+                             "local): copy what its pinned services need before it goes"
+                             % t for t in targets]
     plan["bricks"], problems = volume_removal(cluster.get("volumes") or [], volume, names,
                                               options.get("allow_split_brain"))
     plan["problems"] += problems

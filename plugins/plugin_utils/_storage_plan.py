@@ -311,9 +311,33 @@ def mount_point_problems(nodes, probes, mount_point, volume):
                                 "point - nothing was changed"
                                 % (name, mount_point, source, mounted.get("fstype")))
         elif state.get("entries"):
-            problems.append("%s: %s holds %d entries that the volume's mount would hide; "
-                            "move them into the volume after the first run - nothing was "
-                            "changed" % (name, mount_point, state["entries"]))
+            problems.append("%s: %s holds %d entries that the volume's mount would hide "
+                            "(DOCKERDIR of swarmops_storage: local?); move them aside and into "
+                            "the volume after the run, the steps are in "
+                            "docs/user-guide/storage.md - nothing was changed"
+                            % (name, mount_point, state["entries"]))
+    return problems
+
+
+def local_storage_problems(nodes, probes, mount_point):
+    """With local storage: nodes where DOCKERDIR is still the shared volume's mount.
+
+    Switching a running cluster off GlusterFS would leave the data on the volume and each
+    node with an empty DOCKERDIR of its own, so it is refused with the way to do it.
+    """
+    problems = []
+    for name in nodes:
+        state = ((probes.get(name) or {}).get("paths") or {}).get(mount_point) or {}
+        mounted = state.get("mount") or {}
+        shared = mounted.get("fstype") in MOUNTED_FSTYPES["glusterfs"] or any(
+            len(line.split()) > 2 and line.split()[2] == "glusterfs"
+            for line in state.get("fstab_lines") or [])
+        if shared:
+            problems.append("%s: %s is the GlusterFS volume's mount, but swarmops_storage "
+                            "is local: the data would stay on the volume. Keep "
+                            "swarmops_storage: glusterfs, or move off it by the steps in "
+                            "docs/user-guide/storage.md - nothing was changed"
+                            % (name, mount_point))
     return problems
 
 

@@ -37,6 +37,13 @@ class Cluster:
         """The GlusterFS nodes: the storage group, else the managers (as the role does)."""
         return self.storage or self.managers
 
+    @property
+    def shared(self):
+        """Whether DOCKERDIR is the GlusterFS volume (swarmops_storage glusterfs, the
+        default) rather than each node's own disk (local)."""
+        return self.hostvars[self.managers[0]].get("swarmops_storage", "glusterfs") == \
+            "glusterfs"
+
     def arbiter(self):
         """The storage node marked as the arbiter, or None."""
         return next((n for n in self.storage_nodes
@@ -88,6 +95,13 @@ def fixture_cluster():
                       storage=list(data.get("storage", {}).get("hosts", [])))
     assert cluster.managers, f"{path} has no swarm_managers: nothing to verify"
     return cluster
+
+
+@pytest.fixture(name="glusterfs")
+def fixture_glusterfs(cluster):
+    """Skip a test of the shared volume on a cluster with local storage."""
+    if not cluster.shared:
+        pytest.skip("swarmops_storage is local: no shared volume")
 
 
 @pytest.fixture(name="manager")

@@ -157,6 +157,11 @@ def case(cluster, mutation):
             swarmops_swarm_unlock_key_file=str(ROOT / ".lab" / "never-written.vault"))),
         "renamed_node_groups": (cluster.managers, cluster.workers, everyone(
             swarmops_swarm_managers_group="my_managers")),
+        # The running cluster's DOCKERDIR is the volume: local storage would leave it there.
+        "storage_switched_to_local": (cluster.managers, cluster.workers, everyone(
+            swarmops_storage="local")),
+        "storage_kind_unknown": (cluster.managers, cluster.workers, everyone(
+            swarmops_storage="nfs")),
         # Loopback, where no SSH server listens: the host cannot be reached.
         "unreachable_host": (names[:1], names[1:], {names[-1]: {"ansible_host": "127.0.0.2"}}),
     }[mutation]
@@ -196,9 +201,17 @@ EXPECTED = {
     "autolock_without_key_file": "swarmops_swarm_autolock needs swarmops_swarm_unlock_key_file",
     "autolock_without_vault_password": "no vault password in this run to encrypt it with",
     "renamed_node_groups": "name the inventory groups swarm_managers and swarm_workers",
+    "storage_switched_to_local": "is the GlusterFS volume's mount, but swarmops_storage is local",
+    "storage_kind_unknown": "swarmops_storage must be one of: glusterfs, local",
     # any_errors_fatal stops the first play at fact gathering; ansible names the fix.
     "unreachable_host": "Make sure this host can be reached over ssh",
 }
+
+
+# The cases that judge the GlusterFS volume (or switch away from it).
+GLUSTER_CASES = ("storage_replica_2", "storage_one_node", "storage_unknown_peer",
+                 "brick_under_mount_point", "volume_has_other_bricks",
+                 "mount_options_malformed", "storage_switched_to_local")
 
 
 def skip_reason(cluster, mutation):
@@ -206,6 +219,8 @@ def skip_reason(cluster, mutation):
     if mutation in ("even_managers", "host_in_both_groups", "unreachable_host") \
             and len(cluster.names) < 3:
         return "needs three hosts"
+    if mutation in GLUSTER_CASES and not cluster.shared:
+        return "the cluster's storage is local: no volume to judge"
     if mutation == "storage_replica_2" and cluster.arbiter() in cluster.storage_nodes[:2]:
         return "an arbiter layout has two data nodes by design"
     if mutation == "advertise_differs" and "swarmops_lab_bip" not in \

@@ -56,6 +56,7 @@ def volume_info(cluster):
     return pairs, bricks
 
 
+@pytest.mark.usefixtures("glusterfs")
 def test_fstab_has_exactly_the_roles_line_on_every_node(cluster):
     for name in cluster.names:
         lines = [ln for ln in sh(cluster, name, "cat /etc/fstab").splitlines()
@@ -63,12 +64,14 @@ def test_fstab_has_exactly_the_roles_line_on_every_node(cluster):
         assert lines == [expected_line(cluster, name)], name
 
 
+@pytest.mark.usefixtures("glusterfs")
 def test_every_node_mounts_the_volume(cluster):
     for name in cluster.names:
         fields = sh(cluster, name, "findmnt -n -o SOURCE,FSTYPE " + MOUNT).split()
         assert fields[1] == "fuse.glusterfs" and fields[0].endswith(":/" + VOLUME), name
 
 
+@pytest.mark.usefixtures("glusterfs")
 def test_a_file_written_on_the_first_node_reads_on_the_last(cluster):
     first, last = cluster.names[0], cluster.names[-1]
     token = "written on %s at %f" % (first, time.time())
@@ -76,6 +79,7 @@ def test_a_file_written_on_the_first_node_reads_on_the_last(cluster):
     assert sh(cluster, last, "cat %s/config/.swarmops-verify" % MOUNT).strip() == token
 
 
+@pytest.mark.usefixtures("glusterfs")
 def test_the_volume_has_the_inventorys_layout_and_only_the_clusters_addresses(cluster):
     pairs, bricks = volume_info(cluster)
     assert pairs["Status"] == "Started"
@@ -87,6 +91,7 @@ def test_the_volume_has_the_inventorys_layout_and_only_the_clusters_addresses(cl
     assert set(pairs["auth.allow"].split(",")) == {cluster.address(n) for n in cluster.names}
 
 
+@pytest.mark.usefixtures("glusterfs")
 def test_storage_mounts_wait_for_glusterd_at_boot(cluster):
     for name in cluster.storage_nodes:
         props = sh(cluster, name, "systemctl show opt-docker.mount -p Requires -p After")
@@ -104,12 +109,15 @@ def test_the_docker_gid_is_equal_everywhere_and_the_lab_skewed_file_followed(clu
 
 
 def test_dockerdir_layout_and_modes(cluster):
-    out = sh(cluster, cluster.names[-1], "stat -c '%%n %%a %%U %%G' %s %s/config %s/logs "
-             "%s/services %s/private" % ((MOUNT,) * 5))
-    modes = {line.split()[0]: line.split()[1:] for line in out.splitlines()}
-    for path, mode in ((MOUNT, "2774"), (MOUNT + "/config", "2774"), (MOUNT + "/logs", "2774"),
-                       (MOUNT + "/services", "2774"), (MOUNT + "/private", "2770")):
-        assert modes[path] == [mode, "root", "docker"], path
+    # Shared: made once, seen the same on the last node; local: made on every node.
+    for name in cluster.names[-1:] if cluster.shared else cluster.names:
+        out = sh(cluster, name, "stat -c '%%n %%a %%U %%G' %s %s/config %s/logs "
+                 "%s/services %s/private" % ((MOUNT,) * 5))
+        modes = {line.split()[0]: line.split()[1:] for line in out.splitlines()}
+        for path, mode in ((MOUNT, "2774"), (MOUNT + "/config", "2774"),
+                           (MOUNT + "/logs", "2774"), (MOUNT + "/services", "2774"),
+                           (MOUNT + "/private", "2770")):
+            assert modes[path] == [mode, "root", "docker"], (name, path)
 
 
 # The fault test: one storage node down, then booted again.
@@ -172,6 +180,7 @@ def heal_pending(cluster, name):
     return sum(int(c) for c in counts)
 
 
+@pytest.mark.usefixtures("glusterfs")
 def test_a_storage_node_stopped_and_booted_again_loses_nothing(cluster):
     victim = cluster.storage_nodes[-1]
     container = lab_container(cluster, victim)

@@ -586,7 +586,7 @@ def inventory_tree(ldir, nodes):
 
     With SWARMOPS_LAB_NAMES=1, ansible_host is each node's DNS name (resolved through the
     controller's /etc/hosts), as in inventories of real hosts. SWARMOPS_LAB_STORAGE adds
-    the storage group.
+    the storage group, or (SWARMOPS_LAB_STORAGE=local) sets swarmops_storage: local.
     """
     by_name = os.environ.get("SWARMOPS_LAB_NAMES") == "1"
     tree = {"all": {"vars": dict(connection_vars(ldir),
@@ -607,8 +607,11 @@ def inventory_tree(ldir, nodes):
                         "swarmops_lab_bip": n["bip"],
                         "swarmops_lab_pool": n["pool"]}
             for n in nodes if n["group"] == group}}
-    storage = {name: hvars for name, hvars in
-               storage_group(os.environ.get("SWARMOPS_LAB_STORAGE", "")).items()
+    spec = os.environ.get("SWARMOPS_LAB_STORAGE", "")
+    if spec == "local":
+        tree["all"]["vars"]["swarmops_storage"] = "local"
+        spec = ""
+    storage = {name: hvars for name, hvars in storage_group(spec).items()
                if name in {n["name"] for n in nodes}}
     if storage:
         tree["all"]["children"]["storage"] = {"hosts": storage}

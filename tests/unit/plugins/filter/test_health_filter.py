@@ -138,6 +138,17 @@ def test_no_manager_or_storage_node_in_the_play_is_a_problem():
         "volume: no storage node among the hosts of the play; it was not read"]
 
 
+def test_local_storage_has_no_volume_to_read():
+    results = healthy_results()
+    for result in results.values():
+        result["health"]["gluster"] = None
+        result["health"]["mounts"] = []
+    report = health.health_report(results, "node1", None, shared=False)
+    assert report["problems"] == [] and report["healthy"]
+    assert "STORAGE\n  local: DOCKERDIR on each node's own disk" in report["table"]
+    assert "GLUSTER" not in report["table"] and "MOUNTS" not in report["table"]
+
+
 def test_the_filter_is_registered():
     assert health.FilterModule().filters() == {"health_report": health.health_report}
 

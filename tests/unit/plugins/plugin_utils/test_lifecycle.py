@@ -213,3 +213,14 @@ def test_without_a_fresh_host_and_with_replica_3_the_message_says_new_and_split_
         "place: ansible-playbook -i INVENTORY playbooks/replace_node.yml -e old=node1 " \
         "-e new=NEW -e confirm=yes" in problem
     assert "remove_node.yml -e node=node1 -e allow_split_brain=yes -e confirm=yes" in problem
+
+
+def test_local_storage_removes_no_brick_and_warns_that_dockerdir_stays(recorded):
+    # Local storage: the day-2 read finds no pool and no volume on the nodes.
+    read = cluster(recorded, volume="volume_info_none.xml", pool=[], alive=True,
+                   node_id=None, hostname="lab-node3", mounted=False)
+    plan = lc.removal_plan("node3", inventory(), read, dict(OPTIONS, kind="local"))
+    assert plan["problems"] == [] and plan["bricks"] == [] and plan["peers"] == []
+    assert any("node3 keeps its DOCKERDIR on its own disk" in w for w in plan["warnings"])
+    assert not any("DOCKERDIR" in w for w in lc.removal_plan(
+        "node3", inventory(), read, OPTIONS)["warnings"])

@@ -388,3 +388,30 @@ def test_a_reinstalled_node_the_pool_does_not_know_is_refused():
     found = plan(nodes(), ["n1", "n2", "n3"], {"n1": n1, "n2": n1, "n3": probe()})
     assert any(p.startswith("n3 looks reinstalled (the volume holds its brick, its glusterd "
                             "is new) but n1 does not know its old UUID") for p in found["problems"])
+
+
+# local_storage_problems: swarmops_storage local on a cluster whose DOCKERDIR is the volume
+
+# The fstab line the glusterfs role writes on a storage node (as read by node_facts).
+GLUSTER_LINE = ("localhost:/dockerdir /opt/docker glusterfs _netdev,x-systemd.requires="
+                "glusterd.service,backup-volfile-servers=10.0.0.2:10.0.0.3 0 0")
+
+
+@pytest.mark.parametrize("state, refused", [
+    ({"exists": True, "entries": 0, "fstab_lines": [GLUSTER_LINE],
+      "mount": {"source": "localhost:/dockerdir", "fstype": "fuse.glusterfs"}}, True),
+    # Unmounted at read time, still in fstab: the next boot mounts the volume again.
+    ({"exists": True, "entries": 0, "fstab_lines": [GLUSTER_LINE], "mount": None}, True),
+    ({"exists": True, "entries": 4, "fstab_lines": [], "mount": None}, False),
+    # The user's own disk for a local DOCKERDIR.
+    ({"exists": True, "entries": 4, "mount": {"source": "/dev/sdb1", "fstype": "ext4"},
+      "fstab_lines": ["UUID=0a1b /opt/docker ext4 defaults 0 2"]}, False),
+    ({"exists": False, "entries": 0, "fstab_lines": [], "mount": None}, False),
+])
+def test_local_storage_is_refused_where_dockerdir_is_the_volume(state, refused):
+    probes = {"n1": probe(paths={"/opt/docker": state}), "n2": None}
+    problems = sp.local_storage_problems(["n1", "n2"], probes, "/opt/docker")
+    assert bool(problems) is refused
+    if refused:
+        assert problems[0].startswith("n1: /opt/docker is the GlusterFS volume's mount")
+        assert "docs/user-guide/storage.md" in problems[0]
