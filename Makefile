@@ -18,7 +18,7 @@ SANITY_ROOT := build/sanity/ansible_collections/swarmops/cluster
 # DNS names and an arbiter; first-manager: the first manager dies, is replaced, and the next
 # one is removed (4-6 nodes); one-node: one manager with swarmops_storage local and the
 # stacks. One scenario alone: make molecule MOLECULE_STREAMS=workers
-MOLECULE_STREAMS ?= default lifecycle+workers+one-node bookworm+first-manager
+MOLECULE_STREAMS ?= default lifecycle+workers bookworm+first-manager+one-node
 # make test fails once it has run this long (CI stops a run at 90 minutes).
 TEST_LIMIT_MINUTES ?= 75
 
@@ -66,7 +66,8 @@ unit: venv oracles  ## unit tests of the parsers and planners, on recorded engin
 	$(BIN)/pytest -q tests/unit
 
 # Debian 13's docker CLI (26.1), unpacked into .cache as an oracle for the compose renderer's
-# tests next to Debian 12's (docker.io, /usr/bin/docker) and any newer `docker` on PATH.
+# tests next to Debian 12's (docker.io, /usr/bin/docker) and any newer `docker` on PATH;
+# and Debian 13's restic, which the backup runner's tests drive for real.
 # apt-get with a private state dir and sources list: the system's apt state stays untouched.
 # Without apt or the mirror the tests that need it skip and say so.
 ORACLE_SUITE := trixie
@@ -74,16 +75,17 @@ ORACLE_DIR := .cache/docker-cli-$(ORACLE_SUITE)
 APT_PRIVATE = -o Dir::Etc::sourcelist=$(abspath .cache/apt)/sources.list -o Dir::Etc::sourceparts=- \
   -o Dir::State=$(abspath .cache/apt) -o Dir::State::Lists=$(abspath .cache/apt)/lists \
   -o Dir::Cache=$(abspath .cache/apt) -o Dir::State::status=/dev/null
-oracles:  ## fetch Debian 13's docker CLI into .cache (an oracle for the unit tests)
-	@[ -x $(ORACLE_DIR)/usr/bin/docker ] || { command -v apt-get >/dev/null && \
+oracles:  ## fetch Debian 13's docker CLI and restic into .cache (oracles for the unit tests)
+	@[ -x $(ORACLE_DIR)/usr/bin/docker ] && [ -x .cache/restic/usr/bin/restic ] || { command -v apt-get >/dev/null && \
 	  mkdir -p .cache/apt/lists/partial .cache/apt/archives/partial && \
 	  mirror=$$(cat /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null | grep -om1 'https\?://[^ ]*/debian$$' || true) && \
 	  printf 'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s %s main\n' \
 	    "$${mirror:-http://deb.debian.org/debian}" $(ORACLE_SUITE) > .cache/apt/sources.list && \
 	  apt-get -qq $(APT_PRIVATE) update && \
-	  (cd .cache/apt/archives && apt-get -qq $(APT_PRIVATE) download docker-cli) && \
-	  dpkg-deb -x .cache/apt/archives/docker-cli_*.deb $(ORACLE_DIR); } \
-	  || echo "make oracles: no Debian 13 docker CLI; its oracle tests will skip"
+	  (cd .cache/apt/archives && apt-get -qq $(APT_PRIVATE) download docker-cli restic) && \
+	  dpkg-deb -x .cache/apt/archives/docker-cli_*.deb $(ORACLE_DIR) && \
+	  dpkg-deb -x .cache/apt/archives/restic_*.deb .cache/restic; } \
+	  || echo "make oracles: no Debian 13 docker CLI or restic; their oracle tests will skip"
 
 # ansible-test --venv bootstraps pip from a host outside the package registries, so sanity
 # runs --local in a venv of its own: its pinned linters stay out of .venv.

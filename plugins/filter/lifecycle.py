@@ -9,7 +9,7 @@ from __future__ import annotations
 from ansible_collections.swarmops.cluster.plugins.plugin_utils._cluster_plan import (
     probes_from_hostvars)
 from ansible_collections.swarmops.cluster.plugins.plugin_utils._lifecycle import (
-    dead_node_problems as judge_dead_nodes, removal_plan as plan_removal, removal_targets,
+    backup_plan as plan_backup, dead_node_problems as judge_dead_nodes, removal_plan as plan_removal, removal_targets,
     replacement_plan as plan_replacement)
 
 
@@ -117,10 +117,18 @@ def dead_node_problems(nodes, hostvars, hosts, storage, inventory_sources=(),
                             inventory_sources[0] if inventory_sources else "INVENTORY")
 
 
+def backup_plan(nodes, swarm_read, answering, wanted=None, repository=""):
+    """module_utils._lifecycle.backup_plan from swarm_info's registered result on a
+    manager."""
+    swarm = None if (swarm_read or {}).get("failed") else (swarm_read or {}).get("swarm")
+    return plan_backup(swarm, nodes, list(answering), wanted, repository)
+
+
 class FilterModule:
     """swarmops.cluster day-2 plans."""
 
     def filters(self):
         """The filters this plugin provides."""
         return {"lifecycle_hosts": lifecycle_hosts, "removal_plan": removal_plan,
-                "replacement_plan": replacement_plan, "dead_node_problems": dead_node_problems}
+                "replacement_plan": replacement_plan, "dead_node_problems": dead_node_problems,
+                "backup_plan": backup_plan}

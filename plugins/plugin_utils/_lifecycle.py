@@ -344,3 +344,50 @@ def dead_node_problems(dead, nodes, probes, storage, inventory="INVENTORY"):
             % (name, why, new if new else "a fresh host (add it to the inventory in "
                "%s's groups as NEW)" % name, replace, remove))
     return problems
+
+
+def backup_plan(swarm, nodes, answering, wanted=None, repository=""):
+    """{node, problems, manifest}: the manager playbooks/backup.yml stops for the copy of the
+    swarm's state - wanted, else an answering manager that is not the leader (the leader's
+    stop would cost an election), else the leader of a one-manager swarm - and what refuses
+    the backup: a manager that does not answer or is unreachable (one more down would cost
+    the raft majority), a swarm without a leader, a wanted node that is no answering manager.
+
+    swarm: swarm_info's swarm part read on a manager (None when no manager answered);
+    nodes: cluster_nodes; answering: the hosts whose read succeeded; repository: a path is
+    on one node, so it needs wanted.
+    """
+    plan = {"node": None, "problems": [], "manifest": {}}
+    if str(repository).startswith("/") and not wanted:
+        # A path is on one node: chosen afresh each run, the snapshots would scatter.
+        plan["problems"].append("swarmops_backup_repository %s is a path, which lives on "
+                                "one node: set swarmops_backup_node to that manager (or use "
+                                "a repository on another host: sftp:, rest:, s3:)"
+                                % repository)
+    if not swarm or swarm.get("leaderless") or not swarm.get("nodes"):
+        plan["problems"].append("no manager answered with a leader: the swarm cannot be "
+                                "backed up (playbooks/recover.yml rebuilds lost managers)")
+        return plan
+    entries = {n["addr"]: n for n in swarm["nodes"] if n["role"] == "manager"}
+    managers = [n for n in nodes if n["manager"]]
+    for node in managers:
+        entry = entries.get(node["address"])
+        if node["name"] not in answering or not entry or entry["reachability"] != "reachable":
+            plan["problems"].append(
+                "manager %s %s: stopping another manager for the copy could cost the raft "
+                "majority; bring it back, or remove it (playbooks/remove_node.yml), first"
+                % (node["name"], "does not answer" if node["name"] not in answering
+                   else "is not a reachable manager of the swarm"))
+    followers = [n["name"] for n in managers if n["name"] in answering
+                 and not (entries.get(n["address"]) or {}).get("leader")]
+    leaders = [n["name"] for n in managers if (entries.get(n["address"]) or {}).get("leader")]
+    if wanted:
+        if wanted not in [n["name"] for n in managers] or wanted not in answering:
+            plan["problems"].append("swarmops_backup_node %s is not a manager that answers: "
+                                    "only a manager holds the swarm's state" % wanted)
+        plan["node"] = wanted
+    else:
+        plan["node"] = (followers or leaders or [None])[0]
+    plan["manifest"] = {"cluster_id": swarm.get("cluster_id"), "node": plan["node"],
+                        "leader": (leaders or [None])[0], "managers": len(managers)}
+    return plan

@@ -224,3 +224,47 @@ def test_local_storage_removes_no_brick_and_warns_that_dockerdir_stays(recorded)
     assert any("node3 keeps its DOCKERDIR on its own disk" in w for w in plan["warnings"])
     assert not any("DOCKERDIR" in w for w in lc.removal_plan(
         "node3", inventory(), read, OPTIONS)["warnings"])
+
+
+# backup_plan: the manager stopped for the copy of the swarm's state
+
+def backup_swarm(recorded, fixture="manager_three_active"):
+    data = recorded(fixture)
+    local = read_local(data["info"], data["nodes"])
+    return dict(local, nodes=local["nodes"])
+
+
+def test_a_backup_stops_a_manager_that_is_not_the_leader(recorded):
+    swarm = backup_swarm(recorded)
+    leader = next(n for n in swarm["nodes"] if n["leader"])
+    plan = lc.backup_plan(swarm, inventory(), ["node1", "node2", "node3"])
+    chosen = next(n for n in inventory() if n["name"] == plan["node"])
+    assert plan["problems"] == [] and chosen["address"] != leader["addr"]
+    assert plan["manifest"]["cluster_id"] == swarm["cluster_id"]
+    assert plan["manifest"]["leader"] != plan["node"]
+
+
+def test_a_backup_is_refused_while_a_manager_is_down_or_unreachable(recorded):
+    swarm = backup_swarm(recorded)
+    plan = lc.backup_plan(swarm, inventory(), ["node1", "node2"])
+    assert plan["problems"] and "manager node3 does not answer" in plan["problems"][0]
+    down = unreachable({"swarm_nodes": swarm["nodes"]}, "lab-node2")["swarm_nodes"]
+    plan = lc.backup_plan(dict(swarm, nodes=down), inventory(), ["node1", "node2", "node3"])
+    assert "manager node2 is not a reachable manager" in plan["problems"][0]
+
+
+def test_a_backup_without_a_leader_or_on_a_worker_is_refused(recorded):
+    assert "no manager answered with a leader" in lc.backup_plan(
+        {"leaderless": True}, inventory(), ["node1"])["problems"][0]
+    plan = lc.backup_plan(backup_swarm(recorded), inventory(4, workers=("node4",)),
+                          ["node1", "node2", "node3", "node4"], wanted="node4")
+    assert "swarmops_backup_node node4 is not a manager that answers" in plan["problems"][0]
+
+
+def test_a_repository_path_needs_its_node(recorded):
+    swarm, hosts = backup_swarm(recorded), ["node1", "node2", "node3"]
+    plan = lc.backup_plan(swarm, inventory(), hosts, repository="/srv/backup/restic")
+    assert "set swarmops_backup_node to that manager" in plan["problems"][0]
+    assert lc.backup_plan(swarm, inventory(), hosts, "node1", "/srv/backup/restic"
+                          )["problems"] == []
+    assert lc.backup_plan(swarm, inventory(), hosts, None, "sftp:b@h:/r")["problems"] == []
