@@ -17,26 +17,12 @@ from ansible_collections.swarmops.cluster.plugins.module_utils._common import ru
 from ansible_collections.swarmops.cluster.plugins.module_utils._docker_api import (
     EngineError, connect)
 from ansible_collections.swarmops.cluster.plugins.module_utils._engine import (
-    converged_services, plan_restart, read_local_tasks, wait_ready)
+    read_before_restart, wait_ready)
 from ansible_collections.swarmops.cluster.plugins.module_utils._restic import (
     backup_args, forget_args, parse_first_json, parse_json_lines, repository_exists,
     run_restic)
-from ansible_collections.swarmops.cluster.plugins.module_utils._swarm import read_state
 
 ENGINE_UNITS = ["docker.socket", "docker.service"]
-
-
-def read_engine(module):
-    """The swarm state restart waits compare with; refuses (plan_restart) when stopping
-    this manager would take a second one down."""
-    client = connect(module)
-    before = read_state(client)
-    plan_restart(before)
-    if before["is_manager"]:
-        before["converged"] = converged_services(client)
-    if before["state"] == "active":
-        before["tasks"] = read_local_tasks(client, before["node_id"])
-    return client, before
 
 
 def read_current(module, params):
@@ -45,7 +31,8 @@ def read_current(module, params):
                                                 params["password"]),
                "engine": None, "client": None}
     if params["stop_engine"]:
-        current["client"], current["engine"] = read_engine(module)
+        current["client"] = connect(module)
+        current["engine"], _actions = read_before_restart(current["client"])
     return current
 
 

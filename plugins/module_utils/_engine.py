@@ -16,7 +16,7 @@ from ansible_collections.swarmops.cluster.plugins.module_utils._docker_api impor
 from ansible_collections.swarmops.cluster.plugins.module_utils._stack_converge import (
     stack_status)
 from ansible_collections.swarmops.cluster.plugins.module_utils._swarm import (
-    manager_counts, read_local)
+    manager_counts, read_local, read_state)
 
 POLL = 0.5
 # read_ready's word for a manager that came back locked (autolock).
@@ -215,6 +215,19 @@ def read_ready(client, before):
     except EngineError as err:
         return "engine does not answer: %s" % err.msg
     return problem
+
+
+def read_before_restart(client):
+    """(state, actions): what wait_ready compares with after the engine stops (the swarm
+    state, converged services, this node's task containers) and the restart's plan;
+    RestartRefused when stopping this manager would take a second one down."""
+    before = read_state(client)
+    actions = plan_restart(before)
+    if before["is_manager"]:
+        before["converged"] = converged_services(client)
+    if before["state"] == "active":
+        before["tasks"] = read_local_tasks(client, before["node_id"])
+    return before, actions
 
 
 def wait_ready(client, before, timeout, unlock_key=None):

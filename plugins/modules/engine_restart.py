@@ -69,8 +69,7 @@ from ansible_collections.swarmops.cluster.plugins.module_utils._common import ru
 from ansible_collections.swarmops.cluster.plugins.module_utils._docker_api import (
     ENGINE_ARGUMENT_SPEC, EngineError, connect, fail)
 from ansible_collections.swarmops.cluster.plugins.module_utils._engine import (
-    RestartRefused, converged_services, plan_restart, read_local_tasks, wait_ready)
-from ansible_collections.swarmops.cluster.plugins.module_utils._swarm import read_state
+    RestartRefused, read_before_restart, wait_ready)
 
 ARGUMENT_SPEC = dict(
     ENGINE_ARGUMENT_SPEC,
@@ -85,12 +84,7 @@ def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     client = connect(module)
     try:
-        before = read_state(client)
-        actions = plan_restart(before)
-        if before["is_manager"]:
-            before["converged"] = converged_services(client)
-        if before["state"] == "active":
-            before["tasks"] = read_local_tasks(client, before["node_id"])
+        before, actions = read_before_restart(client)
         result = {"changed": True, "actions": actions}
         if module.check_mode:
             module.exit_json(**result)
