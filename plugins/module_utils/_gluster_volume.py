@@ -600,13 +600,14 @@ def start_full_heal(module, name, timeout=HEAL_START_TIMEOUT):
             time.sleep(2)
 
 
-def apply_actions(module, name, actions):
+def apply_actions(module, name, actions, wait_timeout=HEAL_START_TIMEOUT):
     """Run the actions in order; the list of those done rides on a GlusterError.
 
-    After a replica raise or a replace-brick, a full heal: the self-heal daemon's index
-    lists only files changed while a brick was down, so a brick added empty by ``add-brick
-    replica N`` (or an arbiter added to replica 2, or a brick replacing a lost one) would
-    otherwise get only what is written from now on.
+    After a brick arrives empty - a replica raise (or an arbiter added to replica 2), a
+    replace-brick, a reset-brick - a full heal: the self-heal daemon's index lists only
+    files changed while a brick was down, so the new brick would otherwise get only what is
+    written from now on, and an entry whose heal failed while the brick came up would wait
+    for the daemon's next crawl (ten minutes).
     Adding replica sets needs no heal (new files land there; old ones stay, see
     ``gluster volume rebalance``).
     """
@@ -619,13 +620,21 @@ def apply_actions(module, name, actions):
                 else:
                     run_gluster(module, argv)
             done.append(action)
-            if action["action"] == "replace-brick" or (action["action"] == "add-brick"
-                                                       and action.get("replica")):
-                start_full_heal(module, name)
+            if action["action"] in ("replace-brick", "reset-brick") or (
+                    action["action"] == "add-brick" and action.get("replica")):
+                heal_onto(module, name, started_bricks(None, [action]), wait_timeout)
     except GlusterError as err:
         err.details["done"] = done
         raise
     return done
+
+
+def heal_onto(module, name, bricks, timeout):
+    """A full heal once the bricks an action put in place are online: a heal started while
+    a brick is still coming up skips it (GlusterFS's own reset-brick test waits for the
+    brick, then heals)."""
+    wait_bricks_online(module, read_volume(module, name), timeout, bricks)
+    start_full_heal(module, name)
 
 
 def read_volume(module, name):

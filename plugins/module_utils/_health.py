@@ -38,6 +38,8 @@ from ansible_collections.swarmops.cluster.plugins.module_utils._swarm import (
 SHARED_FSTYPES = tuple(sorted({fstype for names in MOUNTED_FSTYPES.values()
                                for fstype in names}))
 PROBE_PREFIX = ".swarmops-health-"
+# Where a problem's way forward is written down.
+HEALTH_DOC = "docs/operations/health.md"
 # Seconds between reads while waiting for the cluster to be healthy again.
 WAIT_POLL = 2
 AVAILABILITY_MEANS = {"drain": "its tasks moved away and it gets no new ones",
@@ -276,11 +278,11 @@ def judge_bricks(volume, bricks, disk_warn, disk_fail):
         if brick["online"] is False:
             problems.append("volume %s: brick %s offline" % (volume, brick["name"]))
         if brick["heal_pending"]:
-            problems.append("volume %s: %d entries pending heal on %s"
-                            % (volume, brick["heal_pending"], brick["name"]))
+            problems.append("volume %s: %d entries pending heal on %s (%s#heal-pending)"
+                            % (volume, brick["heal_pending"], brick["name"], HEALTH_DOC))
         if brick["split_brain"]:
-            problems.append("volume %s: %d entries in split-brain on %s"
-                            % (volume, brick["split_brain"], brick["name"]))
+            problems.append("volume %s: %d entries in split-brain on %s (%s#split-brain)"
+                            % (volume, brick["split_brain"], brick["name"], HEALTH_DOC))
         found, cautions = judge_disk(volume, brick, disk_warn, disk_fail)
         problems += found
         warnings += cautions

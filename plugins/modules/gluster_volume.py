@@ -335,7 +335,7 @@ def main():
         actions = plan_volume(current, params, resolve_names(hosts))
         after = predict_volume(current, actions, params["name"])
         if actions and not module.check_mode:
-            done = apply_actions(module, params["name"], actions)
+            done = apply_actions(module, params["name"], actions, params["wait_timeout"])
             after = read_volume(module, params["name"])
         if after and after["status"] == "Started" and started_bricks(after, done):
             wait_bricks_online(module, after, params["wait_timeout"],

@@ -626,7 +626,21 @@ class Suite:
             if result.rc == 0 or time.monotonic() > deadline:
                 break
             time.sleep(5)
-        assert result.rc == 0, result.tail()
+        assert result.rc == 0, result.tail() + self.heal_info()
+
+    def heal_info(self):
+        """The volume's entries pending heal, as the first running storage node lists
+        them: what a failed health check needs beside the counts."""
+        storage = [n for n in self.lab.groups["storage"] or self.lab.managers
+                   if self.lab.running(n)]
+        if not storage:
+            return ""
+        try:
+            return "\n" + on_node(self.lab, storage[0],
+                                  "gluster volume heal dockerdir info", timeout=60)
+        except (HarnessError, subprocess.TimeoutExpired) as err:
+            # A diagnosis must not hide the failure it explains.
+            return "\n(heal info: %s)" % err
 
     def write_files(self, step, phase):
         """A batch of files through the writer node (the step's before or after)."""

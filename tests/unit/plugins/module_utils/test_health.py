@@ -24,6 +24,7 @@ from ansible_collections.swarmops.cluster.plugins.module_utils import _mount as 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 BRICK = "10.213.0.%d:/srv/gluster/dockerdir/brick"
 GV_BRICK = "10.213.1.%d:/srv/gluster/gv/brick"
+DOC = "docs/operations/health.md"
 NO_IMAGE = "No such image: example/nope:latest"
 
 
@@ -257,8 +258,8 @@ def test_node3_down_brick_offline_peer_disconnected_heal_pending_on_the_others()
     problems, warnings = hl.judge_gluster(section, 85, 95)
     assert problems == [
         "gluster peer 10.213.0.13: disconnected",
-        "volume dockerdir: 6 entries pending heal on %s" % BRICK % 11,
-        "volume dockerdir: 6 entries pending heal on %s" % BRICK % 12,
+        "volume dockerdir: 6 entries pending heal on %s (%s#heal-pending)" % (BRICK % 11, DOC),
+        "volume dockerdir: 6 entries pending heal on %s (%s#heal-pending)" % (BRICK % 12, DOC),
         "volume dockerdir: brick %s offline" % BRICK % 13]
     assert warnings == []
     # glusterd writes '-' for the brick it cannot ask, and leaves it out of status.
@@ -273,8 +274,8 @@ def test_gv_replica3_with_node3_down_from_its_own_recordings():
                       heal=("gluster/heal_pending_replica3_node3_down.xml",
                             "gluster/heal_split_brain_replica3_node3_down.xml"))
     problems = hl.judge_gluster(section, 85, 95)[0]
-    assert problems == ["volume gv: 6 entries pending heal on %s" % GV_BRICK % 11,
-                        "volume gv: 6 entries pending heal on %s" % GV_BRICK % 12,
+    assert problems == ["volume gv: 6 entries pending heal on %s (%s#heal-pending)" % (GV_BRICK % 11, DOC),
+                        "volume gv: 6 entries pending heal on %s (%s#heal-pending)" % (GV_BRICK % 12, DOC),
                         "volume gv: brick %s offline" % GV_BRICK % 13]
     assert section["bricks"][2]["split_brain"] is None
 
@@ -287,7 +288,7 @@ def test_split_brain_entries_are_a_problem_per_brick():
     section = gluster(dev_volume(), heal=("health/dev_heal_info.xml",
                                           gl.parse_cli_output(split)))
     assert hl.judge_gluster(section, 85, 95) == (
-        ["volume dockerdir: 2 entries in split-brain on %s" % BRICK % 11], [])
+        ["volume dockerdir: 2 entries in split-brain on %s (%s#split-brain)" % (BRICK % 11, DOC)], [])
 
 
 @pytest.mark.parametrize("warn, fail, problems, warnings", [
