@@ -6,6 +6,8 @@ answers, swarm_info on a manager that stays)."""
 
 from __future__ import annotations
 
+from ansible_collections.swarmops.cluster.plugins.plugin_utils._backup_report import (
+    drill_report as report_drill)
 from ansible_collections.swarmops.cluster.plugins.plugin_utils._cluster_plan import (
     probes_from_hostvars)
 from ansible_collections.swarmops.cluster.plugins.plugin_utils._lifecycle import (
@@ -124,6 +126,11 @@ def backup_plan(nodes, swarm_read, answering, wanted=None, repository=""):
     return plan_backup(swarm, nodes, list(answering), wanted, repository)
 
 
+def drill_report(results):
+    """plugin_utils._backup_report.drill_report of restic_restore's registered results."""
+    return report_drill(list(results))
+
+
 class FilterModule:
     """swarmops.cluster day-2 plans."""
 
@@ -131,4 +138,4 @@ class FilterModule:
         """The filters this plugin provides."""
         return {"lifecycle_hosts": lifecycle_hosts, "removal_plan": removal_plan,
                 "replacement_plan": replacement_plan, "dead_node_problems": dead_node_problems,
-                "backup_plan": backup_plan}
+                "backup_plan": backup_plan, "drill_report": drill_report}

@@ -130,11 +130,30 @@ def backup_args(params):
 
 
 def restore_args(snapshot, params):
-    """`restic restore` arguments: the snapshot's paths under include, back in place."""
-    args = ["restore", snapshot, "--target=/"]
+    """`restic restore` arguments: the snapshot's paths under include, back in place (or
+    under another target); with verify, restic reads every restored file back and checks
+    it against the repository's content hashes."""
+    args = ["restore", snapshot, "--target=" + (params.get("target") or "/")]
     args += ["--include=" + path for path in params["include"]]
     args += ["--delete"] if params["delete"] else []
+    args += ["--verify"] if params.get("verify") else []
     return args
+
+
+def restore_problems(snapshot, include, summary):
+    """What a verified restore's summary says is missing: bytes not restored, and, when the
+    whole snapshot was restored, a total that differs from what the backup read. restic's
+    file counts are not compared: with --include they count directories their own way."""
+    problems = []
+    restored = (summary.get("bytes_restored") or 0) + (summary.get("bytes_skipped") or 0)
+    if summary.get("total_bytes") is not None and restored != summary["total_bytes"]:
+        problems.append("%d of %d bytes restored" % (restored, summary["total_bytes"]))
+    backed_up = (snapshot.get("summary") or {}).get("total_bytes_processed")
+    whole = sorted(include) == sorted(snapshot.get("paths") or [])
+    if whole and backed_up is not None and summary.get("total_bytes") not in (None, backed_up):
+        problems.append("the snapshot holds %d bytes, the backup read %d"
+                        % (summary["total_bytes"], backed_up))
+    return problems
 
 
 def choose_snapshot(snapshots, wanted, tags, host):

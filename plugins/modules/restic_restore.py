@@ -50,11 +50,35 @@ options:
     description: Also delete, inside the restored paths, what the snapshot does not hold.
     type: bool
     default: false
+  target:
+    description:
+      - Where the snapshot's paths go. C(/) puts them back in place; another directory
+        receives a copy under their full paths (a restore drill, or a look at old files
+        without touching the live ones).
+    type: path
+    default: /
+  verify:
+    description:
+      - restic reads every restored file back and checks it against the repository's
+        content hashes; the module fails on any difference, on bytes not restored, and,
+        when O(include) is the snapshot's whole paths, on a total that differs from what
+        the backup read.
+    type: bool
+    default: false
 author:
   - swarmops.cluster contributors (@swarmops)
 """
 
 EXAMPLES = r"""
+- name: Restore the latest DOCKERDIR snapshot into a scratch directory and verify it
+  swarmops.cluster.restic_restore:
+    repository: sftp:backup@backup.example.org:/srv/restic/cluster
+    password: "{{ swarmops_backup_password }}"
+    tags: [dockerdir]
+    include: [/opt/docker]
+    target: /var/tmp/drill
+    verify: true
+
 - name: Put DOCKERDIR's web files back from the latest backup
   swarmops.cluster.restic_restore:
     repository: /srv/backup/restic
@@ -77,14 +101,20 @@ summary:
   description: restic's summary of the restore.
   returned: when restored
   type: dict
+seconds:
+  description: How long restic took.
+  returned: when restored
+  type: float
 """
+
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.swarmops.cluster.plugins.module_utils._common import PlanError
 from ansible_collections.swarmops.cluster.plugins.module_utils._restic import (
-    ResticError, parse_json_lines, plan_restore, read_snapshots, restore_args, run_restic,
-    summarize_snapshot)
+    ResticError, parse_json_lines, plan_restore, read_snapshots, restore_args, restore_problems,
+    run_restic, summarize_snapshot)
 
 ARGUMENT_SPEC = {
     "repository": {"type": "str", "required": True},
@@ -94,7 +124,24 @@ ARGUMENT_SPEC = {
     "host": {"type": "str"},
     "include": {"type": "list", "elements": "path", "required": True},
     "delete": {"type": "bool", "default": False},
+    "target": {"type": "path", "default": "/"},
+    "verify": {"type": "bool", "default": False},
 }
+
+
+def restore(module, snapshot, params):
+    """{summary, seconds} of the restore; with verify, a failure naming what differs."""
+    started = time.monotonic()
+    _rc, out, _err = run_restic(module, params["repository"], params["password"],
+                                restore_args(snapshot["id"], params))
+    done = {"summary": parse_json_lines(out, "summary") or {},
+            "seconds": round(time.monotonic() - started, 1)}
+    problems = restore_problems(snapshot, params["include"], done["summary"]) \
+        if params["verify"] else []
+    if problems:
+        module.fail_json(msg="snapshot %s restored to %s: %s" % (
+            snapshot["short_id"], params["target"], "; ".join(problems)), **done)
+    return done
 
 
 def main():
@@ -108,9 +155,7 @@ def main():
                   "diff": {"before": {"paths": "as they are"},
                            "after": {"paths": "as in snapshot %s" % snapshot["short_id"]}}}
         if not module.check_mode:
-            _rc, out, _err = run_restic(module, repo, password,
-                                        restore_args(snapshot["id"], params))
-            result["summary"] = parse_json_lines(out, "summary") or {}
+            result.update(restore(module, snapshot, params))
     except PlanError as err:
         module.fail_json(msg=str(err), actions=[])
     except ResticError as err:

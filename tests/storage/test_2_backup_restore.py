@@ -10,6 +10,7 @@ backup's retention (keep the last one) forgets the first backup's snapshots. The
 import json
 import os
 import re
+import shlex
 import subprocess
 
 import pytest
@@ -117,3 +118,46 @@ def test_a_second_backup_forgets_the_older_snapshots(settings):
     assert node == FIRST["node"]
     left = {s["id"] for s in snapshots(node)}
     assert len(left) == 2 and not left & FIRST["ids"], (left, FIRST)
+
+
+# One byte flipped near the start of every pack of a repository (no "=" in it: ad hoc
+# shell arguments with one are read as module options).
+FLIP = ("import pathlib; [p.write_bytes(b[:i] + bytes([b[i] ^ 255]) + b[i + 1:]) "
+        "for p in pathlib.Path(%r, 'data').glob('*/*') for b in [p.read_bytes()] "
+        "for i in [min(300, len(b) // 2)]]")
+
+
+def scratch_left(node):
+    """Drill directories left under /var/tmp on the node."""
+    return on_node(node, "find /var/tmp -maxdepth 1 -name 'swarmops-drill-*'").split()
+
+
+def test_the_drill_restores_and_verifies_both_snapshots_beside_the_live_data(first, settings):
+    node = FIRST["node"]
+    before = on_node(first, CHECKSUMS % DOCKERDIR)
+    output = playbook("restore_drill.yml", settings)
+    reported = re.findall(r"(swarm-state|dockerdir): snapshot [0-9a-f]{8} of .* h old\), "
+                          r"[0-9.]+ (?:B|KiB|MiB) restored and verified", output)
+    assert sorted(reported) == ["dockerdir", "swarm-state"], output[-3000:]
+    assert on_node(first, CHECKSUMS % DOCKERDIR) == before
+    assert scratch_left(node) == []
+
+
+def test_the_drill_fails_on_a_damaged_repository_and_cleans_up(settings):
+    node = FIRST["node"]
+    copy = REPOSITORY + "-drill"
+    # A copy of the repository with a byte flipped near the start of every pack (the first
+    # blob of each, data or tree): the real repository stays whole for what runs after.
+    on_node(node, "rm -rf {c} && cp -a {r} {c} && chmod -R u+w {c}/data".format(
+        r=REPOSITORY, c=copy))
+    on_node(node, "python3 -c " + shlex.quote(FLIP % copy))
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    proc = subprocess.run(["ansible-playbook", "-i", INVENTORY, "-e", settings, *GLUSTERFS,
+                           "-e", "swarmops_backup_repository=" + copy,
+                           str(ROOT / "playbooks" / "restore_drill.yml")],
+                          capture_output=True, text=True, env=env, cwd=ROOT, check=False)
+    output = proc.stdout + proc.stderr
+    on_node(node, "rm -rf " + copy)
+    assert proc.returncode != 0, output[-3000:]
+    assert "restore failed" in output and PASSWORD not in output, output[-3000:]
+    assert scratch_left(node) == []
