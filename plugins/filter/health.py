@@ -6,6 +6,8 @@
 from __future__ import annotations
 
 from ansible_collections.swarmops.cluster.plugins.module_utils._health import finish_report
+from ansible_collections.swarmops.cluster.plugins.plugin_utils._backup_report import (
+    judge_backup)
 
 
 def host_problem(host, result):
@@ -45,7 +47,7 @@ def registered_results(hostvars, hosts, register):
 
 
 def health_report(results, manager=None, storage=None, hosts=None, register=None,
-                  shared=True):
+                  shared=True, backup=False, backup_max_age=None):
     """{health, problems, warnings, healthy, table} of the whole cluster.
 
     results: {inventory host: its registered cluster_health result} for every host of the
@@ -55,13 +57,15 @@ def health_report(results, manager=None, storage=None, hosts=None, register=None
     volume (None: no such host in the play, a problem, unless shared is false: the
     cluster keeps DOCKERDIR on each node's disk). Nodes and services come from the
     manager's report, gluster from the storage node's, mounts and problems from every
-    host's, in the order of results.
+    host's, in the order of results. backup: the cluster is backed up (playbooks/
+    backup.yml): the newest of the hosts' backup records is judged, against backup_max_age
+    hours when given.
     """
     if register:
         results = registered_results(results, list(results) if hosts is None else hosts,
                                      register)
     health = {"nodes": None, "services": None, "gluster": None, "mounts": []}
-    problems, warnings = [], []
+    problems, warnings, records = [], [], []
     for host, result in (results or {}).items():
         problem = host_problem(host, result)
         if problem:
@@ -71,6 +75,7 @@ def health_report(results, manager=None, storage=None, hosts=None, register=None
         problems += result.get("problems") or []
         warnings += result.get("health_warnings") or []
         health["mounts"] += section.get("mounts") or []
+        records += [section["backup_record"]] if section.get("backup_record") else []
         if host == manager:
             health["nodes"], health["services"] = section.get("nodes"), section.get("services")
         if host == storage:
@@ -81,6 +86,11 @@ def health_report(results, manager=None, storage=None, hosts=None, register=None
         health["storage"] = "local"
     elif not storage:
         problems.append("volume: no storage node among the hosts of the play; it was not read")
+    if backup:
+        health["backup"], found, cautions = judge_backup(
+            records, float(backup_max_age) if backup_max_age else None)
+        problems += found
+        warnings += cautions
     return finish_report(health, problems, warnings)
 
 

@@ -13,6 +13,7 @@ collection.
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
@@ -417,6 +418,8 @@ def render_table(report):
         render_gluster(health["gluster"]) + [""] + render_mounts(health["mounts"])
     lines = render_nodes(health["nodes"]) + [""] + render_services(health["services"]) + \
         [""] + storage
+    if health.get("backup"):
+        lines += ["", "BACKUP", "  " + health["backup"]["line"]]
     for title, items in (("PROBLEMS", report["problems"]), ("WARNINGS", report["warnings"])):
         if items:
             lines += ["", title] + ["  - %s" % item for item in items]
@@ -557,6 +560,21 @@ def read_mounts(paths, host, probe_timeout=None):
     return entries
 
 
+def read_backup_record(path, host):
+    """What playbooks/backup.yml recorded on this node of its last run, with the host
+    added; None where it never ran here. A record that does not parse says so: the
+    judgment on the controller then names it instead of missing it."""
+    text = read_text(path, missing=None)
+    if text is None:
+        return None
+    try:
+        record = json.loads(text)
+    except ValueError as err:
+        return {"host": host, "error": "%s does not parse: %s" % (path, err)}
+    return dict(record, host=host) if isinstance(record, dict) else \
+        {"host": host, "error": "%s holds no record" % path}
+
+
 def read_health(module):
     """The report of what the options ask this node to read: the swarm (on a manager), a
     volume (through its glusterd), its mounts."""
@@ -580,9 +598,13 @@ def read_health(module):
                                         params["disk_fail"])
         problems += found
         warnings += cautions
-    health["mounts"] = read_mounts(params["mounts"], params["host"] or socket.gethostname(),
+    host = params["host"] or socket.gethostname()
+    health["mounts"] = read_mounts(params["mounts"], host,
                                    params["probe_timeout"] if params["probe"] else None)
     problems += judge_mounts(health["mounts"])
+    if params.get("backup_record"):
+        # Judged where every node's record is at hand: health_report, on the controller.
+        health["backup_record"] = read_backup_record(params["backup_record"], host)
     return finish_report(health, problems, warnings)
 
 

@@ -95,6 +95,14 @@ options:
         playbook passes the inventory name).
       - Not given - the node's host name.
     type: str
+  backup_record:
+    description:
+      - The file in which C(playbooks/backup.yml) records its last run on the node it ran
+        on. Read as it is (a missing file is no record) and returned as C(health.backup_record);
+        the C(swarmops.cluster.health_report) filter judges the newest record of all nodes
+        (a failed last run, or a last success older than C(swarmops_backup_max_age)).
+      - Not given - no backup record is read.
+    type: path
 notes:
   - Supports check mode; it never changes anything (C(changed) is always false).
   - Gluster is asked with C(LANG=C) and C(--xml); the engine through the Python docker SDK,
@@ -154,6 +162,12 @@ health:
         C(source) and C(probe) (C(ok), why it failed, or null when not probed).
       type: list
       elements: dict
+    backup_record:
+      description: With O(backup_record), the node's record - C(last_run) (C(time),
+        C(result) C(ok) or C(failed), C(error), C(snapshots)) and C(last_ok) (C(time),
+        C(snapshots)) - and C(host); C(error) alone when the file does not parse; null
+        where no backup ran on this node.
+      type: dict
   sample:
     nodes:
       - hostname: node1
@@ -229,6 +243,7 @@ ARGUMENT_SPEC = dict(
     host={"type": "str"},
     wait_timeout={"type": "int", "default": 0},
     leaving={"type": "list", "elements": "str", "default": []},
+    backup_record={"type": "path"},
 )
 
 

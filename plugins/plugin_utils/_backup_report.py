@@ -14,13 +14,14 @@ COMMON_TAG = "swarmops"
 
 
 def parse_restic_time(text):
-    """A timezone-aware datetime of restic's RFC 3339 time (nanoseconds cut to micro)."""
-    head, _dot, rest = text.partition(".")
-    if not _dot:
-        return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    digits = rest[:len(rest) - len(rest.lstrip("0123456789"))]
-    zone = rest[len(digits):].replace("Z", "+00:00") or "+00:00"
-    return datetime.datetime.fromisoformat("%s.%s%s" % (head, digits[:6].ljust(6, "0"), zone))
+    """A timezone-aware datetime of an RFC 3339 time as restic writes it (nanoseconds cut
+    to microseconds); a time without a zone is UTC."""
+    head, dot, rest = str(text).partition(".")
+    if dot:
+        digits = rest[:len(rest) - len(rest.lstrip("0123456789"))]
+        head = "%s.%s%s" % (head, digits[:6].ljust(6, "0"), rest[len(digits):])
+    parsed = datetime.datetime.fromisoformat(head.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)
 
 
 def describe_size(count):
@@ -55,3 +56,56 @@ def drill_report(results, now=None):
     """The drill's lines, one per restored snapshot, oldest age first."""
     now = now or datetime.datetime.now(datetime.timezone.utc)
     return [describe_drill(result, now) for result in results]
+
+
+def newest(records, key):
+    """The record's `key` part (with its host) that is the newest across records."""
+    parts = [dict(r[key], host=r["host"]) for r in records
+             if isinstance(r.get(key), dict) and r[key].get("time")]
+    return max(parts, key=lambda p: parse_restic_time(p["time"]), default=None)
+
+
+def describe_backup(last_run, last_ok, now):
+    """The report's BACKUP line."""
+    if last_ok is None:
+        ok = "none succeeded yet"
+    else:
+        ok = "last ok %s on %s (%.1f h ago)" % (
+            parse_restic_time(last_ok["time"]).strftime("%Y-%m-%d %H:%M UTC"),
+            last_ok["host"], (now - parse_restic_time(last_ok["time"])).total_seconds() / 3600)
+    if last_run and last_run.get("result") != "ok":
+        ok += "; the last run on %s at %s failed" % (
+            last_run["host"], parse_restic_time(last_run["time"]).strftime("%Y-%m-%d %H:%M UTC"))
+    return ok
+
+
+def judge_backup(records, max_age=None, now=None):
+    """(summary, problems, warnings) of the backup records every node reported (playbooks/
+    backup.yml writes one on the node it ran on): the newest run and the newest success
+    across nodes. A failed last run is a problem; so is a last success older than max_age
+    hours, or none at all, when max_age is set; no record without max_age is a warning."""
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    guide = " (docs/operations/backup.md)"
+    problems = ["backup: %s: %s" % (r["host"], r["error"]) for r in records if r.get("error")]
+    records = [r for r in records if not r.get("error")]
+    last_run, last_ok = newest(records, "last_run"), newest(records, "last_ok")
+    warnings = []
+    if last_run is None:
+        (problems if max_age else warnings).append(
+            "backup: no run of playbooks/backup.yml recorded on any node" + guide)
+        return None, problems, warnings
+    summary = {"last_run": last_run, "last_ok": last_ok, "max_age": max_age,
+               "line": describe_backup(last_run, last_ok, now)}
+    if last_run.get("result") != "ok":
+        problems.append("backup: the last run on %s at %s failed: %s - fix it and run "
+                        "playbooks/backup.yml%s" % (last_run["host"], last_run["time"],
+                                                    last_run.get("error") or "no message",
+                                                    guide))
+    age = None if last_ok is None else \
+        (now - parse_restic_time(last_ok["time"])).total_seconds() / 3600
+    summary["age_hours"] = None if age is None else round(age, 2)
+    if max_age and (age is None or age > max_age):
+        problems.append("backup: %s, over swarmops_backup_max_age (%g h)%s" % (
+            "no backup succeeded yet" if age is None else
+            "the last successful backup is %.1f h old" % age, float(max_age), guide))
+    return summary, problems, warnings

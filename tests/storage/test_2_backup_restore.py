@@ -42,8 +42,8 @@ def fixture_settings(tmp_path_factory):
     return "@" + str(path)
 
 
-def playbook(name, settings, *options):
-    """A day-2 playbook at -vvv; its output, which must not hold the password."""
+def run(name, settings, *options):
+    """(rc, output) of a day-2 playbook at -vvv; the output must not hold the password."""
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
     # The lab's inventory still says local storage: the move's runs passed glusterfs too.
     proc = subprocess.run(["ansible-playbook", "-vvv", "-i", INVENTORY, "-e", settings,
@@ -51,7 +51,13 @@ def playbook(name, settings, *options):
                           capture_output=True, text=True, env=env, cwd=ROOT, check=False)
     output = proc.stdout + proc.stderr
     assert PASSWORD not in output, "the backup password was printed"
-    assert proc.returncode == 0, output[-4000:]
+    return proc.returncode, output
+
+
+def playbook(name, settings, *options):
+    """The output of a day-2 playbook that must pass."""
+    rc, output = run(name, settings, *options)
+    assert rc == 0, output[-4000:]
     return output
 
 
@@ -110,6 +116,26 @@ def test_restore_puts_damaged_dockerdir_back_around_the_stacks(first, settings):
     assert set(changed.values()) == {0}, changed
 
 
+def test_health_shows_the_last_backup_and_fails_past_its_max_age(settings):
+    output = playbook("health.yml", settings)
+    assert re.search(r"BACKUP.*last ok \d{4}-\d\d-\d\d \d\d:\d\d UTC on %s \([0-9.]+ h "
+                     r"ago\)" % FIRST["node"], output, re.S), output[-3000:]
+    rc, output = run("health.yml", settings, "-e", "swarmops_backup_max_age=0.001")
+    assert rc != 0 and "over swarmops_backup_max_age (0.001 h)" in output, output[-3000:]
+
+
+def test_a_failed_backup_is_recorded_and_fails_health_until_the_next_one(settings, tmp_path):
+    wrong = tmp_path / "wrong.json"
+    wrong.write_text(json.dumps({"swarmops_backup_password": "not the password"}))
+    rc, output = run("backup.yml", settings, "-e", "@%s" % wrong)
+    assert rc != 0 and "wrong password" in output, output[-3000:]
+    record = json.loads(on_node(FIRST["node"], "cat /var/lib/swarmops/backup/last.json"))
+    assert record["last_run"]["result"] == "failed" and record["last_ok"]["time"], record
+    rc, output = run("health.yml", settings)
+    assert rc != 0 and "backup: the last run on %s at" % FIRST["node"] in output, output[-3000:]
+    assert "not the password" not in output
+
+
 def test_a_second_backup_forgets_the_older_snapshots(settings):
     # Keep the last one per tags. (restic also keeps the oldest snapshot while a daily,
     # weekly or monthly bucket is not full, so the default keeps both on the first day.)
@@ -118,6 +144,9 @@ def test_a_second_backup_forgets_the_older_snapshots(settings):
     assert node == FIRST["node"]
     left = {s["id"] for s in snapshots(node)}
     assert len(left) == 2 and not left & FIRST["ids"], (left, FIRST)
+    # backup.yml ends with the health report: it passed, the failure above is history.
+    record = json.loads(on_node(node, "cat /var/lib/swarmops/backup/last.json"))
+    assert record["last_run"]["result"] == "ok", record
 
 
 # One byte flipped near the start of every pack of a repository (no "=" in it: ad hoc

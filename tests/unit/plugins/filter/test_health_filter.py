@@ -169,3 +169,20 @@ def test_results_are_taken_from_hostvars_by_their_register_name():
     assert [m["host"] for m in report["health"]["mounts"]] == ["node1", "node2", "node4",
                                                                "node5"]
     assert health.registered_results(hostvars, ["node9"], "_result") == {"node9": None}
+
+
+def test_the_last_backup_is_a_line_of_the_table_and_judged_against_max_age():
+    results = healthy_results()
+    recorded = {"host": "node2", "last_run": {"time": "2026-12-07T03:00:00Z", "result": "ok",
+                                              "error": None, "snapshots": {}},
+                "last_ok": {"time": "2026-12-07T03:00:00Z", "snapshots": {}}}
+    results["node2"]["health"]["backup_record"] = recorded
+    report = health.health_report(results, "node1", "node1", backup=True)
+    assert report["healthy"] and report["health"]["backup"]["last_ok"]["host"] == "node2"
+    assert "\nBACKUP\n  last ok 2026-12-07 03:00 UTC on node2 (" in report["table"]
+    # An hour is long past (the record's time is fixed; now is the test's own).
+    late = health.health_report(results, "node1", "node1", backup=True, backup_max_age="1")
+    assert not late["healthy"]
+    assert late["problems"][-1].startswith("backup: the last successful backup is ")
+    # Without backup settings nothing of it is read or shown.
+    assert "BACKUP" not in health.health_report(results, "node1", "node1")["table"]
