@@ -74,8 +74,21 @@ def run_site(*options):
                           cwd=ROOT, check=False)
     output = proc.stdout + proc.stderr
     assert "SWMTKN" not in output, "a join token was printed"
-    assert proc.returncode == 0, output[-4000:]
+    assert proc.returncode == 0, failures(output) + output[-2000:]
     return recap(output)
+
+
+def failures(output):
+    """What a failed run says about its failed tasks (at -vvv the tail is the last task's
+    result, seldom the one that failed): each fatal or failed result with the task before
+    it, then the recap."""
+    lines, found = output.splitlines(), []
+    for index, line in enumerate(lines):
+        if line.startswith(("fatal: ", "failed: ")) or "FAILED! =>" in line:
+            task = next((lines[i] for i in range(index, -1, -1)
+                         if lines[i].startswith("TASK [")), "")
+            found += [task] + [text[:600] for text in lines[index:index + 12]] + ["..."]
+    return "\n".join(found[:120]) + "\n"
 
 
 def recap(output):
