@@ -24,6 +24,16 @@ def parse_restic_time(text):
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)
 
 
+def hours_since(text, now):
+    """Hours from a restic-style time to now."""
+    return (now - parse_restic_time(text)).total_seconds() / 3600
+
+
+def show_time(text):
+    """A restic-style time as the report prints it."""
+    return parse_restic_time(text).strftime("%Y-%m-%d %H:%M UTC")
+
+
 def describe_size(count):
     """Bytes as a person reads them (1024-based, one decimal)."""
     size, unit = float(count), "B"
@@ -38,12 +48,11 @@ def describe_drill(result, now):
     """One line of the drill report for one restic_restore result."""
     snapshot, summary = result.get("snapshot") or {}, result.get("summary") or {}
     what = ",".join(t for t in snapshot.get("tags") or [] if t != COMMON_TAG) or "snapshot"
-    taken = parse_restic_time(snapshot["time"])
-    hours = (now - taken).total_seconds() / 3600
     restored = summary.get("bytes_restored", summary.get("total_bytes"))
     seconds = result.get("seconds") or 0
     line = "%s: snapshot %s of %s (%.1f h old)" % (
-        what, snapshot.get("short_id"), taken.strftime("%Y-%m-%d %H:%M UTC"), hours)
+        what, snapshot.get("short_id"), show_time(snapshot["time"]),
+        hours_since(snapshot["time"], now))
     if restored is None:
         # restic 0.14 (Debian 12) writes no restore summary.
         return line + ", restored and verified in %.1f s" % seconds
@@ -71,11 +80,10 @@ def describe_backup(last_run, last_ok, now):
         ok = "none succeeded yet"
     else:
         ok = "last ok %s on %s (%.1f h ago)" % (
-            parse_restic_time(last_ok["time"]).strftime("%Y-%m-%d %H:%M UTC"),
-            last_ok["host"], (now - parse_restic_time(last_ok["time"])).total_seconds() / 3600)
+            show_time(last_ok["time"]), last_ok["host"], hours_since(last_ok["time"], now))
     if last_run and last_run.get("result") != "ok":
         ok += "; the last run on %s at %s failed" % (
-            last_run["host"], parse_restic_time(last_run["time"]).strftime("%Y-%m-%d %H:%M UTC"))
+            last_run["host"], show_time(last_run["time"]))
     return ok
 
 
@@ -102,7 +110,7 @@ def judge_backup(records, max_age=None, now=None):
                                                     last_run.get("error") or "no message",
                                                     guide))
     age = None if last_ok is None else \
-        (now - parse_restic_time(last_ok["time"])).total_seconds() / 3600
+        hours_since(last_ok["time"], now)
     summary["age_hours"] = None if age is None else round(age, 2)
     if max_age and (age is None or age > max_age):
         problems.append("backup: %s, over swarmops_backup_max_age (%g h)%s" % (
