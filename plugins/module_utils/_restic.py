@@ -17,6 +17,11 @@ from ansible_collections.swarmops.cluster.plugins.module_utils._common import (
 
 # restic's exit codes (0.17 and later): no repository at the location, wrong password.
 NO_REPOSITORY, WRONG_PASSWORD = 10, 12
+# The options of doc fragment swarmops.cluster.restic.
+RESTIC_ARGUMENT_SPEC = {
+    "repository": {"type": "str", "required": True},
+    "password": {"type": "str", "required": True, "no_log": True},
+}
 # What `restic forget` keeps, option by option.
 KEEP_OPTIONS = ("last", "hourly", "daily", "weekly", "monthly", "yearly")
 

@@ -26,16 +26,8 @@ description:
     where it does nothing).
 extends_documentation_fragment:
   - swarmops.cluster.engine
+  - swarmops.cluster.restic
 options:
-  repository:
-    description: The restic repository - a path on this node, or any location restic
-      takes (C(sftp:user@host:/path), C(rest:https://...), ...).
-    type: str
-    required: true
-  password:
-    description: The repository's password. Secret.
-    type: str
-    required: true
   paths:
     description: What to back up (absolute paths on this node).
     type: list
@@ -119,12 +111,11 @@ from ansible_collections.swarmops.cluster.plugins.module_utils._common import Pl
 from ansible_collections.swarmops.cluster.plugins.module_utils._docker_api import (
     ENGINE_ARGUMENT_SPEC, EngineError, fail)
 from ansible_collections.swarmops.cluster.plugins.module_utils._restic import (
-    ResticError, plan_backup)
+    RESTIC_ARGUMENT_SPEC, ResticError, plan_backup)
 
 ARGUMENT_SPEC = dict(
     ENGINE_ARGUMENT_SPEC,
-    repository={"type": "str", "required": True},
-    password={"type": "str", "required": True, "no_log": True},
+    **RESTIC_ARGUMENT_SPEC,
     paths={"type": "list", "elements": "path", "required": True},
     tags={"type": "list", "elements": "str", "default": []},
     host={"type": "str"},

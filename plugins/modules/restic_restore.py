@@ -20,15 +20,9 @@ description:
     O(delete) (then the restored paths are exactly as in the snapshot).
   - A restore is an action, so the module always reports a change (in check mode too,
     where it restores nothing).
+extends_documentation_fragment:
+  - swarmops.cluster.restic
 options:
-  repository:
-    description: The restic repository (as for M(swarmops.cluster.restic_backup)).
-    type: str
-    required: true
-  password:
-    description: The repository's password. Secret.
-    type: str
-    required: true
   snapshot:
     description: A snapshot ID (or its short form), or C(latest).
     type: str
@@ -113,12 +107,11 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.swarmops.cluster.plugins.module_utils._common import PlanError
 from ansible_collections.swarmops.cluster.plugins.module_utils._restic import (
-    ResticError, parse_json_lines, plan_restore, read_snapshots, restore_args, restore_problems,
-    run_restic, summarize_snapshot)
+    RESTIC_ARGUMENT_SPEC, ResticError, parse_json_lines, plan_restore, read_snapshots,
+    restore_args, restore_problems, run_restic, summarize_snapshot)
 
 ARGUMENT_SPEC = {
-    "repository": {"type": "str", "required": True},
-    "password": {"type": "str", "required": True, "no_log": True},
+    **RESTIC_ARGUMENT_SPEC,
     "snapshot": {"type": "str", "default": "latest"},
     "tags": {"type": "list", "elements": "str", "default": []},
     "host": {"type": "str"},
